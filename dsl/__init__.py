@@ -1,0 +1,1 @@
+"""The promo rule language: parser, checker, compiler, formatter."""

@@ -1,0 +1,1 @@
+"""The promotion engine: evaluate, claim, redeem and revert on a counter store."""

@@ -1,0 +1,1 @@
+"""Sale-day load tests (locust)."""
