@@ -84,13 +84,15 @@ class Outcome:
 class Draw:
     """The lottery part of a claim: `u` is uniform in [0, 1) from `secrets` (or a case's
     seed); `otherwise` tells whether the last outcome is `otherwise`; pity applies when
-    `guarantee` is an outcome index, counted in the user's `pity_key`."""
+    `guarantee` is an outcome index, counted in the user's `pity_key` (which a store may
+    drop after `pity_expires_at`; 0: never)."""
 
     u: float
     otherwise: bool
     guarantee: int | None
     after: int
     pity_key: str
+    pity_expires_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,7 @@ class RedeemResult:
     status: RedeemStatus
     reason: str | None = None
     amount: int | None = None
-    coupon: CouponRecord | None = None
+    coupon: CouponRecord | None = None  # the record after the step; None for unknown_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ class RevertStep:
 class RevertResult:
     status: Literal["reverted", "rejected"]
     reason: str | None = None
-    coupon: CouponRecord | None = None
+    coupon: CouponRecord | None = None  # the record after the step; None for unknown_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,11 +247,26 @@ class CounterStore(Protocol):
     async def versions(self, ruleset: str | None = None) -> list[Version]: ...
 
     # the issuance and redemption log, and refusal statistics
-    async def log(
-        self, scope: Scope, after: str = "0", limit: int = 1000
-    ) -> list[dict[str, Any]]: ...
+    async def log(self, scope: Scope, after: str = "0", limit: int = 1000) -> list[dict[str, Any]]:
+        """Up to `limit` entries of the campaign's log after entry id `after`, oldest first.
+        An entry is its step's `log` mapping (values through JSON) with `id`, `type`,
+        `time`, `ruleset`, `campaign`; a claim adds its outcome's `log` and, in a lottery,
+        `draw` ({u, weights, outcome, prize, pity}); a redeem or revert adds `code` and the
+        coupon's `reward`, `user` (owner), `amount` and `order`."""
+        ...
+
     async def add_stats(self, scope: Scope, counts: Mapping[str, int]) -> None: ...
     async def stats(self, scope: Scope) -> dict[str, int]: ...
 
+    # the clock the data was written with: "system" or "rehearsal" (api/clockmode.py)
+    async def clock_mode(self) -> str | None: ...
+    async def set_clock_mode(self, mode: str) -> None:
+        """Record `mode` unless a mode is recorded already (the first writer's stays)."""
+        ...
+
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
+    async def drop(self) -> None:
+        """Delete everything under this store's prefix, and nothing else (the case runner
+        gives each case its own prefix)."""
+        ...
