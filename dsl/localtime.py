@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DAY = 86_400
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name this machine knows (from the system or the tzdata package)."""
+    # The system database also lists `localtime` (this machine's zone) and `Factory`:
+    # not zones a ruleset may name.
+    return frozenset(available_timezones()) - {"localtime", "Factory"}
+
+
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; raises KeyError when there is no such zone."""
+    """The IANA zone `name`; raises KeyError when there is no such zone. Only real zone
+    names count: `localtime` or a file path is not a timezone of a ruleset."""
+    if name not in zone_names():
+        raise KeyError(name)
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise KeyError(name) from exc
 
 
