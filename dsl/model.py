@@ -20,7 +20,7 @@ runtime lists `Lists` (dsl/context.py):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal, TypeAlias
@@ -330,6 +330,9 @@ class CompiledRuleset:
     check_all: CheckAll = field(repr=False)
     fingerprint: str = ""
     generated_source: str = field(default="", repr=False)  # ast.unparse of the generated module
+    # Where each campaign's name is written, (line, column): for errors found when loading,
+    # such as a campaign id that another loaded ruleset declares (LANGUAGE.md 10.9).
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:

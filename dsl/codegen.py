@@ -1,0 +1,1050 @@
+"""Rule conditions as Python code, built with the `ast` module and never from text.
+
+One module per ruleset, compiled once and run with no builtins:
+
+- `check_all(ctx, bound, lists)`: every campaign's OK / NOT_ELIGIBLE / DENIED in file
+  order, in one function like the benchmark's fused ceiling: each segment and per-cart
+  aggregate computed at most once, short-circuits kept. Context fields are read where
+  used (a slot read costs what a local does); only loops over the items hoist them.
+- `check_<i>(ctx, bound, lists)`: campaign `i` alone, for the claim path.
+- `filter_<i>(item, ctx, bound, lists)`: an `on items where` condition.
+- `agg_<i>(ctx, bound, lists, *deps)`: an aggregate that only some paths need.
+
+A shared value (a segment or an aggregate) that a function needs on every path is
+computed once at its top, the aggregates fused into one loop over the items; one that is
+needed only behind a short-circuit is computed at its first use with
+`(s if s is not None else (s := ...))`.
+
+Numbers are exact without floats: a number is a Python int holding the value times
+10**scale (int fields scale 0, money the currency's minor units, literals their
+decimals); `+`/`-` align scales, `*` adds them, and comparisons with constants are folded
+at the operand's scale (`money >= 85.495` with 2 minor units is `>= 8550`). `decimal`
+attributes are `Decimal`s computed in a context that never rounds.
+"""
+
+from __future__ import annotations
+
+import ast as py
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil, floor
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dsl import ast as A
+from dsl.context import EMPTY_LIST
+from dsl.localtime import instant
+from dsl.vocabulary import BUILTIN_FIELDS
+
+Key = tuple[Any, ...]
+PARAMS = ("ctx", "bound", "lists")
+OK, NOT_ELIGIBLE, DENIED = 0, 1, 2  # dsl.model's outcomes
+
+EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+"""Never rounds: sums and products of exact decimals stay exact."""
+
+
+def _dscale(value: int, scale: int) -> Decimal:
+    return EXACT.scaleb(Decimal(value), -scale)
+
+
+def _num_in(value: int, unit: int, members: Sequence[int]) -> bool:
+    whole, rest = divmod(value, unit)
+    return rest == 0 and whole in members
+
+
+HELPERS: dict[str, object] = {
+    "EMPTY": EMPTY_LIST,
+    "dadd": EXACT.add,
+    "dsub": EXACT.subtract,
+    "dmul": EXACT.multiply,
+    "dneg": EXACT.minus,
+    "dscale": _dscale,
+    "num_in": _num_in,
+}
+"""The only globals generated code sees besides its own functions and constants."""
+
+CTX_ATTRS: dict[str, str] = {
+    "user.id": "user_id", "user.level": "level", "user.tags": "user_tags",
+    "user.is_new": "is_new", "user.phone_verified": "phone_verified",
+    "user.risk_score": "risk_score", "user.registered_at": "registered_at",
+    "user.account_age": "account_age", "cart.total": "total", "cart.shipping": "shipping",
+    "cart.currency": "currency", "channel": "channel", "region": "region",
+    "device.id": "device_id", "ip": "ip", "now": "now", "referral.event": "referral_event",
+    "referral.inviter": "referral_inviter", "referral.invitee": "referral_invitee",
+    "referral.invitee_device": "referral_invitee_device",
+}  # fmt: skip
+ITEM_ATTRS: dict[str, str] = {
+    "item.sku": "sku", "item.category": "category", "item.shop": "shop",
+    "item.price": "price", "item.qty": "qty", "item.tags": "tags",
+}  # fmt: skip
+_KINDS = {
+    "bool": "bool", "int": "num", "decimal": "dec", "money": "num", "string": "str",
+    "datetime": "time", "duration": "dur", "list of string": "strs", "list of int": "nums",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AttrSlot:
+    """A declared attribute: its root, its index in that root's `Bound` tuple, its type."""
+
+    root: str
+    index: int
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """What expressions resolve against. `item_readers` (path -> function of an Item) is
+    set for coupon terms thawed from text, which read raw item attributes instead of the
+    issuing ruleset's `Bound`."""
+
+    tz: ZoneInfo
+    minor_units: int
+    attrs: Mapping[str, AttrSlot]
+    segments: Mapping[str, tuple[int, A.Expr]]
+    item_readers: Mapping[str, Callable[[Any], Any]] | None = None
+
+    def kind(self, type_name: str) -> tuple[str, int]:
+        kind = _KINDS[type_name]
+        return kind, (self.minor_units if type_name == "money" else 0)
+
+
+# --- Python ast construction ---------------------------------------------------------------
+
+
+_POS: dict[str, Any] = {"lineno": 1, "col_offset": 0, "end_lineno": 1, "end_col_offset": 0}
+_LOAD, _STORE = py.Load(), py.Store()  # shared, as `ast.parse` shares them
+"""Every generated node sits on line 1: set when built, cheaper than fixing them after."""
+
+
+def _name(ident: str) -> py.Name:
+    return py.Name(ident, _LOAD, **_POS)
+
+
+def _store(ident: str) -> py.Name:
+    return py.Name(ident, _STORE, **_POS)
+
+
+def _const(value: Any) -> py.Constant:
+    return py.Constant(value, **_POS)
+
+
+def _call(func: str, *args: py.expr) -> py.Call:
+    return py.Call(_name(func), list(args), [], **_POS)
+
+
+def _assign(ident: str, value: py.expr) -> py.Assign:
+    return py.Assign([_store(ident)], value, **_POS)
+
+
+def _if(test: py.expr, *body: py.stmt) -> py.If:
+    return py.If(test, list(body), [], **_POS)
+
+
+_CMP: dict[str, type[py.cmpop]] = {
+    "==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt, ">=": py.GtE,
+    "in": py.In, "not in": py.NotIn,
+}  # fmt: skip
+_INVERSE = {py.Eq: py.NotEq, py.NotEq: py.Eq, py.Lt: py.GtE, py.GtE: py.Lt, py.Gt: py.LtE,
+            py.LtE: py.Gt, py.In: py.NotIn, py.NotIn: py.In}  # fmt: skip
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_FOLD: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}  # fmt: skip
+_ARITH: dict[str, type[py.operator]] = {"+": py.Add, "-": py.Sub, "*": py.Mult}
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Val:
+    """A compiled expression. `kind`: bool str num dec time dur strs nums. A constant has
+    no `node` and holds `const` (numbers as exact Fractions); a list literal with
+    non-constant elements holds `items`. A `num` node's value is `node / 10**scale`."""
+
+    kind: str
+    node: py.expr | None = None
+    const: Any = None
+    scale: int = 0
+    items: tuple[Val, ...] | None = None
+    computes: frozenset[Key] = frozenset()  # lazy values computed once this has run
+
+    @property
+    def is_const(self) -> bool:
+        return self.node is None and self.items is None
+
+
+TRUE, FALSE = Val("bool", const=True), Val("bool", const=False)
+
+
+def min_scale(value: Fraction) -> int:
+    """The fewest decimals that write `value` exactly (rule numbers are decimals)."""
+    scale = 0
+    while (value * 10**scale).denominator != 1:
+        scale += 1
+    return scale
+
+
+def _scale(v: Val) -> int:
+    return min_scale(v.const) if v.is_const else v.scale
+
+
+def _at(v: Val, scale: int) -> py.expr:
+    """A number as an integer at `scale` (not below its own)."""
+    if v.is_const:
+        return _const(int(v.const * 10**scale))
+    assert v.node is not None
+    if scale == v.scale:
+        return v.node
+    return py.BinOp(v.node, py.Mult(), _const(10 ** (scale - v.scale)), **_POS)
+
+
+def _node(v: Val) -> py.expr:
+    """A non-number value (or a number at scale 0) as an expression."""
+    if v.items is not None:
+        return py.Tuple([_node(x) for x in v.items], _LOAD, **_POS)
+    if v.node is None:
+        return _const(int(v.const) if isinstance(v.const, Fraction) else v.const)
+    return v.node
+
+
+def _compare(left: py.expr, op: str, right: py.expr) -> Val:
+    return Val("bool", py.Compare(left, [_CMP[op]()], [right], **_POS))
+
+
+def negate(v: Val) -> Val:
+    if v.is_const:
+        return Val("bool", const=not v.const)
+    node = v.node
+    if isinstance(node, py.Compare) and len(node.ops) == 1:
+        inverse = _INVERSE[type(node.ops[0])]()
+        return Val("bool", py.Compare(node.left, [inverse], node.comparators, **_POS))
+    assert node is not None
+    return Val("bool", py.UnaryOp(py.Not(), node, **_POS))
+
+
+def logic(op: str, a: Val, b: Val) -> Val:
+    """`and` / `or`, folding constants (expressions are pure, so dropping one is safe)."""
+    absorbing = op == "or"  # the constant that decides the result on its own
+    for x, y in ((a, b), (b, a)):
+        if x.is_const:
+            return x if x.const == absorbing else y
+    kind = py.Or if absorbing else py.And
+    values: list[py.expr] = []
+    for v in (a, b):
+        assert v.node is not None
+        n = v.node
+        values += n.values if isinstance(n, py.BoolOp) and isinstance(n.op, kind) else [n]
+    return Val("bool", py.BoolOp(kind(), values, **_POS))
+
+
+def expr_key(e: A.Expr, path: Callable[[A.Path], Key] | None = None) -> Key:
+    """The structure of an expression without spans or parentheses: equal keys, equal
+    meaning. `path` may replace how paths are keyed (fingerprints expand segments)."""
+
+    def key(x: A.Expr | None) -> Key:
+        match x:
+            case None:
+                return ()
+            case A.Paren(inner=inner):
+                return key(inner)
+            case A.NumberLit(value=value):
+                return ("num", value.normalize())  # 1.50 and 1.5 are one number
+            case A.StringLit(value=value) | A.BoolLit(value=value):
+                return ("lit", value)
+            case A.DurationLit(seconds=seconds):
+                return ("dur", seconds)
+            case A.DateTimeLit(value=v):
+                return ("time", v.date.text, v.time.seconds if v.time else 0)
+            case A.Path():
+                return path(x) if path else ("path", x.parts)
+            case A.ListLit(items=items):
+                return ("list", *(key(i) for i in items))
+            case A.RuntimeList(name=name):
+                return ("runtime list", name.value)
+            case A.Not(operand=o) | A.Neg(operand=o):
+                return (type(x).__name__, key(o))
+            case A.Logic() | A.Arith() | A.Compare():
+                return (x.op, key(x.left), key(x.right))
+            case A.AnyItems(cond=c) | A.AllItems(cond=c) | A.CountItems(cond=c):
+                return (type(x).__name__, key(c))
+            case A.SumItems(value=value, cond=c):
+                return ("sum", key(value), key(c))
+        raise TypeError(type(x).__name__)
+
+    return key(e)
+
+
+AGGREGATES = (A.AnyItems, A.AllItems, A.CountItems, A.SumItems)
+
+
+def children(e: A.Expr) -> tuple[A.Expr, ...]:
+    match e:
+        case A.Paren(inner=x) | A.Not(operand=x) | A.Neg(operand=x):
+            return (x,)
+        case A.Logic() | A.Arith() | A.Compare():
+            return (e.left, e.right)
+        case A.ListLit(items=items):
+            return items
+        case A.AnyItems(cond=c) | A.AllItems(cond=c):
+            return (c,)
+        case A.CountItems(cond=c):
+            return (c,) if c is not None else ()
+        case A.SumItems(value=v, cond=c):
+            return (v, c) if c is not None else (v,)
+    return ()
+
+
+@dataclass(slots=True)
+class AggPlan:
+    """One aggregate as a loop: a line matches `cond` (None: every line) and adds `inc`."""
+
+    op: str  # any all count sum
+    kind: str
+    scale: int
+    cond: Val | None
+    inc: py.expr | None = None
+    const: Val | None = None
+
+
+@dataclass(slots=True)
+class AggHelper:
+    name: str
+    kind: str
+    scale: int
+    deps: list[tuple[Key, A.Expr]]
+    const: Val | None = None
+
+
+# --- one generated function -----------------------------------------------------------------
+
+
+class Fn:
+    """The body of one generated function.
+
+    Shared values are computed in one of three ways: eagerly at the top when every path
+    needs them (`values`); inline when used once; otherwise at their first use, where
+    `known` (computed on every path to this point) and `seen` (computed on some path)
+    pick the cheapest form: the local, `(v := ...)`, or `(v if v is not None else ...)`.
+    """
+
+    def __init__(self, gen: Generator, params: Sequence[str], known: dict[Key, Val]) -> None:
+        self.gen, self.env, self.params = gen, gen.env, tuple(params)
+        self.head: dict[str, py.stmt] = {}  # locals hoisted for loops, first use first
+        self.values: dict[Key, Val] = dict(known)  # computed at the top
+        self.lazy: dict[Key, tuple[str, Val]] = {}  # computed at first use: local, definition
+        self.body: list[py.stmt] = []
+        self.uses: dict[Key, int] = {}
+        self.known: frozenset[Key] = frozenset()
+        self.seen: set[Key] = set()
+        self.unset: set[str] = set()  # lazy locals read before they may be set: `= None`
+        self.neutral = False  # compiling a definition reused at several places
+        self.loops = 0
+        self._locals = 0
+
+    def local(self, prefix: str) -> str:
+        self._locals += 1
+        return f"{prefix}{self._locals}"
+
+    def hoist(self, local: str, value: py.expr) -> py.expr:
+        """Inside a loop, a value read per line is read once before the loop."""
+        if not self.loops:
+            return value
+        if local not in self.head:
+            self.head[local] = _assign(local, value)
+        return _name(local)
+
+    def field(self, attr: str) -> py.expr:
+        return self.hoist("f_" + attr, py.Attribute(_name("ctx"), attr, _LOAD, **_POS))
+
+    def finish(self, name: str, tail: list[py.stmt]) -> py.FunctionDef:
+        inits = [_assign(local, _const(None)) for local in sorted(self.unset)]
+        args = py.arguments([], [py.arg(p, **_POS) for p in self.params], None, [], [], None, [])
+        body = [*self.head.values(), *inits, *self.body, *tail]
+        return py.FunctionDef(name, args, body, [], None, None, **_POS)
+
+    # -- what every path needs, computed up front --
+
+    def prepare(self, strict: Sequence[A.Expr], every: Sequence[A.Expr]) -> None:
+        """Compute up front what the `strict` roots always need; count the uses of shared
+        values in `every` root, so that one used once is inlined rather than kept."""
+        defined: set[Key] = set()
+        for root in every:
+            self._count(root, defined)
+        found: dict[Key, A.Expr] = {}
+        for root in strict:
+            self._strict(root, found)
+        self._emit(found)
+
+    def _count(self, e: A.Expr, defined: set[Key]) -> None:
+        for key, ref in self.gen.refs(e):
+            self.uses[key] = self.uses.get(key, 0) + 1
+            if key not in defined:  # a definition is compiled once, however often used
+                defined.add(key)
+                if key[0] == "seg":
+                    self._count(self.env.segments[key[1]][1], defined)
+                else:
+                    for _, dep in self.gen.refs(ref, inside=True):
+                        self._count(dep, defined)
+
+    def _strict(self, e: A.Expr, found: dict[Key, A.Expr]) -> None:
+        """Collect the shared values `e` evaluates whatever the short-circuits decide."""
+        if isinstance(e, A.Logic):
+            self._strict(e.left, found)
+        elif isinstance(e, AGGREGATES):
+            key = self.gen.key(e)
+            if key not in found and key not in self.values:
+                found[key] = e
+                for _, dep in self.gen.refs(e, inside=True):
+                    self._strict(dep, found)
+        elif isinstance(e, A.Path) and e.text in self.env.segments:
+            key = ("seg", e.text)
+            if key not in found and key not in self.values:
+                found[key] = expr = self.env.segments[e.text][1]
+                self._strict(expr, found)
+        else:
+            for child in children(e):
+                self._strict(child, found)
+
+    def _emit(self, found: dict[Key, A.Expr]) -> None:
+        """Segments as soon as what they read is ready; ready aggregates in one loop."""
+        deps = {
+            key: [k for k, _ in self.gen.refs(e, inside=key[0] != "seg") if k in found]
+            for key, e in found.items()
+        }
+        pending = dict(found)
+        while pending:
+            ready = [k for k in pending if all(d in self.values for d in deps[k])]
+            assert ready, "shared values form a cycle"
+            segments = [k for k in ready if k[0] == "seg"]
+            if segments:
+                for key in segments:
+                    self._emit_segment(key, pending.pop(key))
+            else:
+                self._emit_loop([(key, pending.pop(key)) for key in ready])
+
+    def _emit_segment(self, key: Key, expr: A.Expr) -> None:
+        val = self.ev(expr, None)
+        if val.is_const:
+            self.values[key] = val
+            return
+        assert val.node is not None
+        local = f"s{self.env.segments[key[1]][0]}"
+        self.body.append(_assign(local, val.node))
+        self.values[key] = Val("bool", _name(local))
+
+    def _emit_loop(self, aggs: list[tuple[Key, A.Expr]]) -> None:
+        steps: list[py.stmt] = []
+        for key, node in aggs:
+            plan = self.plan(node, "it")
+            if plan.const is not None:
+                self.values[key] = plan.const
+                continue
+            local = self.local("a")
+            self.body.append(_assign(local, self._agg_init(plan)))
+            steps.append(self._agg_step(plan, local))
+            self.values[key] = Val(plan.kind, _name(local), scale=plan.scale)
+        if steps:
+            self.body.append(_for(self.field("items"), steps))
+
+    def _agg_init(self, plan: AggPlan) -> py.expr:
+        if plan.op in ("any", "all"):
+            return _const(plan.op == "all")
+        return self.gen.constant(Decimal(0)) if plan.kind == "dec" else _const(0)
+
+    def _agg_step(self, plan: AggPlan, local: str) -> py.stmt:
+        acc = _name(local)
+        if plan.op == "any":
+            found = _assign(local, _const(True))
+            if plan.cond is None:
+                return found
+            return _if(py.UnaryOp(py.Not(), acc, **_POS), _if(_node(plan.cond), found))
+        if plan.op == "all":
+            assert plan.cond is not None
+            return _if(acc, _if(_node(negate(plan.cond)), _assign(local, _const(False))))
+        assert plan.inc is not None
+        if plan.kind == "dec":
+            step: py.stmt = _assign(local, _call("dadd", acc, plan.inc))
+        else:
+            step = py.AugAssign(_store(local), py.Add(), plan.inc, **_POS)
+        return step if plan.cond is None else _if(_node(plan.cond), step)
+
+    def helper_body(self, plan: AggPlan) -> list[py.stmt]:
+        """A lazy aggregate's own function: it stops at the first line that decides it."""
+        items = self.field("items")
+        if plan.op in ("any", "all"):
+            test = plan.cond or TRUE
+            test = test if plan.op == "any" else negate(test)
+            loop: list[py.stmt] = [_if(_node(test), py.Return(_const(plan.op == "any"), **_POS))]
+            return [_for(items, loop), py.Return(_const(plan.op == "all"), **_POS)]
+        self.body.append(_assign("acc", self._agg_init(plan)))
+        return [_for(items, [self._agg_step(plan, "acc")]), py.Return(_name("acc"), **_POS)]
+
+    def outcome(self, cond: Conditions) -> py.expr:
+        """OK, NOT_ELIGIBLE when a `when` fails, DENIED when a `deny when` holds."""
+        before = self.known
+        allowed = _fold("and", [self.ev(w, None) for w in cond.whens], TRUE)
+        denied = _fold("or", [self.ev(d, None) for d in cond.denies], FALSE)
+        self.known = before | allowed.computes
+        deny = _choose(denied, _const(DENIED), _const(OK))
+        return _choose(allowed, deny, _const(NOT_ELIGIBLE))
+
+    # -- expressions --
+
+    def ev(self, e: A.Expr, item: str | None) -> Val:
+        """Compile `e`; afterwards `known` holds what is computed once it has run."""
+        before = self.known
+        val = self._ev(e, item)
+        self.known = before | val.computes if val.computes else before
+        return val
+
+    def _ev(self, e: A.Expr, item: str | None) -> Val:
+        match e:
+            case A.Paren(inner=inner):
+                return self.ev(inner, item)
+            case A.NumberLit(value=value):
+                return Val("num", const=Fraction(value))
+            case A.StringLit(value=value):
+                return Val("str", const=value)
+            case A.BoolLit(value=value):
+                return Val("bool", const=value)
+            case A.DurationLit(seconds=seconds):
+                return Val("dur", const=seconds)
+            case A.DateTimeLit(value=v):
+                assert v.date.value is not None
+                seconds = v.time.seconds or 0 if v.time else 0
+                return Val("time", const=instant(v.date.value, seconds, self.env.tz))
+            case A.ListLit(items=items):
+                values = [self.ev(x, item) for x in items]
+                return _effects(_list(values), values)
+            case A.RuntimeList(name=name):
+                get = py.Attribute(_name("lists"), "get", _LOAD, **_POS)
+                return Val("strs", py.Call(get, [_const(name.value), _name("EMPTY")], [], **_POS))
+            case A.Path():
+                return self.path(e, item)
+            case A.Not(operand=operand):
+                a = self.ev(operand, item)
+                return _effects(negate(a), [a])
+            case A.Neg(operand=operand):
+                a = self.ev(operand, item)
+                return _effects(self.neg(a), [a])
+            case A.Logic(op=op, left=left, right=right):
+                a, b = self.ev(left, item), self.ev(right, item)
+                return _effects(logic(op, a, b), [a, b], only=a)  # `right` may not run
+            case A.Arith(op=op, left=left, right=right):
+                a, b = self.ev(left, item), self.ev(right, item)
+                return _effects(self.arith(op, a, b), [a, b])
+            case A.Compare(op=op, left=left, right=right):
+                a, b = self.ev(left, item), self.ev(right, item)
+                return _effects(self.compare(op, a, b), [a, b])
+        return self.aggregate(e)
+
+    def path(self, e: A.Path, item: str | None) -> Val:
+        text = e.text
+        if text in self.env.segments:
+            return self.segment(text)
+        if text in CTX_ATTRS:
+            kind, scale = self.env.kind(BUILTIN_FIELDS[text])
+            return Val(kind, self.field(CTX_ATTRS[text]), scale=scale)
+        if text in ITEM_ATTRS:
+            assert item is not None, text
+            kind, scale = self.env.kind(BUILTIN_FIELDS[text])
+            return Val(
+                kind, py.Attribute(_name(item), ITEM_ATTRS[text], _LOAD, **_POS), scale=scale
+            )
+        slot = self.env.attrs[text]
+        kind, scale = self.env.kind(slot.type)
+        return Val(kind, self.attribute(slot, item), scale=scale)
+
+    def attribute(self, slot: AttrSlot, item: str | None) -> py.expr:
+        """`bound.user[i]`, `bound.cart[i]`, `bound.items[item.index][i]`, or for thawed
+        coupon terms `attr<i>(item)`."""
+        i = _const(slot.index)
+        if slot.root != "item":
+            tup = py.Attribute(_name("bound"), slot.root, _LOAD, **_POS)
+            return self.hoist(f"{slot.root[0]}{slot.index}", py.Subscript(tup, i, _LOAD, **_POS))
+        assert item is not None
+        if self.env.item_readers is not None:
+            return _call(f"attr{slot.index}", _name(item))
+        lines = self.hoist("b_items", py.Attribute(_name("bound"), "items", _LOAD, **_POS))
+        line = py.Subscript(lines, py.Attribute(_name(item), "index", _LOAD, **_POS), _LOAD, **_POS)
+        return py.Subscript(line, i, _LOAD, **_POS)
+
+    def segment(self, name: str) -> Val:
+        key = ("seg", name)
+        if key in self.values:
+            return self.values[key]
+        index, expr = self.env.segments[name]
+        return self._lazy(key, f"s{index}", lambda: self.ev(expr, None))
+
+    def aggregate(self, e: A.Expr) -> Val:
+        key = self.gen.key(e)
+        if key in self.values:
+            return self.values[key]
+        helper = self.gen.aggregate(e)
+        if helper.const is not None:
+            return helper.const
+
+        def call() -> Val:
+            deps = [self.ev(dep, None) for _, dep in helper.deps]
+            node = _call(helper.name, *map(_name, PARAMS), *map(_arg, deps))
+            return _effects(Val(helper.kind, node, scale=helper.scale), deps)
+
+        return self._lazy(key, self.local("a"), call)
+
+    def _lazy(self, key: Key, local: str, define: Callable[[], Val]) -> Val:
+        if key in self.lazy:
+            local, val = self.lazy[key]
+        elif self.uses.get(key, 0) <= 1:
+            return define()  # used once: inline, nothing to keep
+        else:
+            val = self._neutral(define)
+            if val.is_const:
+                self.values[key] = val
+                return val
+            self.lazy[key] = (local, val)
+        assert val.node is not None
+        computes = frozenset((key,))
+        if key in self.known:
+            node: py.expr = _name(local)
+        elif key not in self.seen and not self.neutral:
+            node, computes = py.NamedExpr(_store(local), val.node, **_POS), computes | val.computes
+        else:
+            ready = py.Compare(_name(local), [py.IsNot()], [_const(None)], **_POS)
+            node = py.IfExp(
+                ready, _name(local), py.NamedExpr(_store(local), val.node, **_POS), **_POS
+            )
+            self.unset.add(local)
+        self.seen.add(key)
+        return Val(val.kind, node, scale=val.scale, computes=computes)
+
+    def _neutral(self, define: Callable[[], Val]) -> Val:
+        """A definition used at several places must be right whatever ran before each:
+        compile it assuming nothing lazy is computed yet."""
+        saved = self.known, self.neutral
+        self.known, self.neutral = frozenset(), True
+        try:
+            return define()
+        finally:
+            self.known, self.neutral = saved
+
+    def plan(self, e: A.Expr, item: str) -> AggPlan:
+        """An aggregate's loop parts; `const` when the rule text alone decides it."""
+        saved = self.known  # the loop body may run no time at all
+        self.loops += 1
+        try:
+            return self._plan(e, item)
+        finally:
+            self.loops -= 1
+            self.known = saved
+
+    def _plan(self, e: A.Expr, item: str) -> AggPlan:
+        op = _AGG_OPS[type(e)]
+        cond: Val | None = None
+        cond_expr = e.cond if isinstance(e, AGGREGATES) else None
+        if cond_expr is not None:
+            cond = self.ev(cond_expr, item)
+            if cond.is_const:
+                if cond.const:
+                    cond = None  # every line matches
+                elif op != "all":  # no line matches; `all` still depends on an empty cart
+                    return _const_plan(op, FALSE if op == "any" else Val("num", const=Fraction(0)))
+        if op in ("any", "all"):
+            return AggPlan(op, "bool", 0, cond) if cond or op == "any" else _const_plan(op, TRUE)
+        if op == "count":
+            return AggPlan(op, "num", 0, cond, py.Attribute(_name(item), "qty", _LOAD, **_POS))
+        assert isinstance(e, A.SumItems)
+        value = self.ev(e.value, item)
+        if value.is_const:
+            if value.const == 0:
+                return _const_plan(op, value)
+            return AggPlan(op, "num", _scale(value), cond, _at(value, _scale(value)))
+        assert value.node is not None
+        return AggPlan(op, value.kind, value.scale, cond, value.node)
+
+    # -- operators --
+
+    def neg(self, v: Val) -> Val:
+        if v.is_const:
+            return Val(v.kind, const=-v.const)
+        assert v.node is not None
+        if v.kind == "dec":
+            return Val("dec", _call("dneg", v.node))
+        return Val(v.kind, py.UnaryOp(py.USub(), v.node, **_POS), scale=v.scale)
+
+    def arith(self, op: str, a: Val, b: Val) -> Val:
+        if a.kind in ("time", "dur") or b.kind in ("time", "dur"):
+            kinds = {a.kind, b.kind}
+            both = a.kind == b.kind == "time"
+            kind = "dur" if both or "time" not in kinds else "time"
+            if a.is_const and b.is_const:
+                return Val(kind, const=_FOLD[op](a.const, b.const))
+            return Val(kind, py.BinOp(_node(a), _ARITH[op](), _node(b), **_POS))
+        if a.is_const and b.is_const:
+            return Val("num", const=_FOLD[op](a.const, b.const))
+        if "dec" in (a.kind, b.kind):
+            func = {"+": "dadd", "-": "dsub", "*": "dmul"}[op]
+            return Val("dec", _call(func, self.decimal(a), self.decimal(b)))
+        if op == "*":
+            for x, y in ((a, b), (b, a)):
+                if x.is_const and x.const in (0, 1):
+                    return y if x.const == 1 else x
+            sa, sb = _scale(a), _scale(b)
+            return Val("num", py.BinOp(_at(a, sa), py.Mult(), _at(b, sb), **_POS), scale=sa + sb)
+        if b.is_const and b.const == 0:
+            return a
+        if a.is_const and a.const == 0 and op == "+":
+            return b
+        s = max(_scale(a), _scale(b))
+        return Val("num", py.BinOp(_at(a, s), _ARITH[op](), _at(b, s), **_POS), scale=s)
+
+    def decimal(self, v: Val) -> py.expr:
+        """A number as a `Decimal` (or an int, which `Decimal` arithmetic takes exactly)."""
+        if v.is_const:
+            s = min_scale(v.const)
+            return (
+                _const(int(v.const))
+                if s == 0
+                else self.gen.constant(_dscale(int(v.const * 10**s), s))
+            )
+        assert v.node is not None
+        if v.kind == "dec" or v.scale == 0:
+            return v.node
+        return _call("dscale", v.node, _const(v.scale))
+
+    def compare(self, op: str, a: Val, b: Val) -> Val:
+        if op in ("in", "not in"):
+            return self.member(op, a, b)
+        if a.is_const and b.is_const:
+            return Val("bool", const=_FOLD[op](a.const, b.const))
+        if a.kind in ("num", "dec") and b.kind in ("num", "dec"):
+            return self._num_compare(op, a, b)
+        return _compare(_node(a), op, _node(b))
+
+    def _num_compare(self, op: str, a: Val, b: Val) -> Val:
+        if a.is_const:
+            return self._num_compare(_MIRROR[op], b, a)
+        assert a.node is not None
+        if "dec" in (a.kind, b.kind):
+            return _compare(self.decimal(a), op, self.decimal(b))
+        if not b.is_const:
+            s = max(a.scale, b.scale)
+            return _compare(_at(a, s), op, _at(b, s))
+        # Fold the constant to the operand's scale; an integer never equals a fraction.
+        target = b.const * 10**a.scale
+        if target.denominator == 1:
+            return _compare(a.node, op, _const(int(target)))
+        if op in ("==", "!="):
+            return Val("bool", const=op == "!=")
+        if op in ("<", "<="):
+            return _compare(a.node, "<=", _const(floor(target)))
+        return _compare(a.node, ">=", _const(ceil(target)))
+
+    def member(self, op: str, a: Val, b: Val) -> Val:
+        positive = op == "in"
+        if b.is_const and a.is_const:
+            return Val("bool", const=(a.const in b.const) == positive)
+        if b.kind == "strs":
+            container = _const(b.const) if b.is_const else _node(b)
+            return _compare(_node(a), op, container)
+        if b.is_const:
+            return self._in_constants(op, a, b.const)
+        if b.items is not None:
+            return self._in_items(op, a, b.items)
+        assert b.node is not None  # a `list of int` attribute: a tuple of ints
+        if a.kind == "dec":
+            return _compare(a.node or _node(a), op, b.node)
+        if _scale(a) == 0:
+            return _compare(_at(a, 0), op, b.node)
+        if a.is_const:
+            return Val("bool", const=not positive)
+        assert a.node is not None
+        test = Val("bool", _call("num_in", a.node, _const(10**a.scale), b.node))
+        return test if positive else negate(test)
+
+    def _in_constants(self, op: str, a: Val, values: tuple[Fraction, ...]) -> Val:
+        assert a.node is not None
+        if a.kind == "dec":
+            members = frozenset(_dscale(int(v * 10 ** min_scale(v)), min_scale(v)) for v in values)
+            return _compare(a.node, op, self.gen.constant(members))
+        scaled = (v * 10**a.scale for v in values)
+        ints = frozenset(int(v) for v in scaled if v.denominator == 1)
+        if not ints:
+            return Val("bool", const=op == "not in")
+        return _compare(a.node, op, _const(ints))
+
+    def _in_items(self, op: str, a: Val, items: tuple[Val, ...]) -> Val:
+        if any(v.kind == "dec" for v in (a, *items)):
+            elements = [self.decimal(v) for v in items]
+            return _compare(self.decimal(a), op, py.Tuple(elements, _LOAD, **_POS))
+        s = max(_scale(v) for v in (a, *items))
+        return _compare(_at(a, s), op, py.Tuple([_at(v, s) for v in items], _LOAD, **_POS))
+
+
+_AGG_OPS: dict[type, str] = {
+    A.AnyItems: "any", A.AllItems: "all", A.CountItems: "count", A.SumItems: "sum",
+}  # fmt: skip
+
+
+def _const_plan(op: str, value: Val) -> AggPlan:
+    return AggPlan(op, value.kind, 0, None, const=value)
+
+
+def _effects(result: Val, operands: Sequence[Val], only: Val | None = None) -> Val:
+    """`result` with what computing it computes: an operand kept as it is keeps its own,
+    a constant computes nothing, a new node what its operands (or `only`) compute."""
+    if result.is_const or any(result is v for v in operands):
+        return result
+    sources = [only] if only is not None else operands
+    computes = frozenset().union(*(v.computes for v in sources))
+    return replace(result, computes=computes) if computes else result
+
+
+def _arg(v: Val) -> py.expr:
+    return _at(v, _scale(v)) if v.kind == "num" else _node(v)
+
+
+def _for(items: py.expr, body: list[py.stmt]) -> py.For:
+    return py.For(_store("it"), items, body, [], None, **_POS)
+
+
+def _list(values: list[Val]) -> Val:
+    kind = "strs" if values[0].kind == "str" else "nums"
+    if all(v.is_const for v in values):
+        consts = [v.const for v in values]
+        return Val(kind, const=frozenset(consts) if kind == "strs" else tuple(consts))
+    return Val(kind, items=tuple(values))
+
+
+# --- the module ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    """A campaign's `when` and `deny when` expressions, in file order."""
+
+    whens: tuple[A.Expr, ...]
+    denies: tuple[A.Expr, ...]
+
+    @property
+    def strict_root(self) -> A.Expr | None:
+        """The condition evaluated whatever the others say: the first `when`, or with no
+        `when` the first `deny when`."""
+        return (self.whens or self.denies or (None,))[0]
+
+
+@dataclass(slots=True)
+class Generator:
+    """Collects the functions of one ruleset's module, then compiles it once."""
+
+    env: Env
+    filename: str
+    defs: list[py.stmt] = field(default_factory=list)
+    globals: dict[str, object] = field(default_factory=lambda: dict(HELPERS))
+    _pool: dict[Key, str] = field(default_factory=dict)
+    _aggs: dict[Key, AggHelper] = field(default_factory=dict)
+    _refs: dict[tuple[int, bool], list[tuple[Key, A.Expr]]] = field(default_factory=dict)
+    _keys: dict[int, Key] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for path, reader in (self.env.item_readers or {}).items():
+            self.globals[f"attr{self.env.attrs[path].index}"] = reader
+
+    def constant(self, value: object) -> py.Name:
+        """A constant `ast.Constant` cannot hold (a Decimal), as a pooled global."""
+        key = (type(value).__name__, repr(value))
+        if key not in self._pool:
+            self._pool[key] = f"K{len(self._pool)}"
+            self.globals[self._pool[key]] = value
+        return _name(self._pool[key])
+
+    def key(self, e: A.Expr) -> Key:
+        """`expr_key(e)`, kept per node: the same aggregate is keyed from several places."""
+        found = self._keys.get(id(e))
+        if found is None:
+            found = self._keys[id(e)] = expr_key(e)
+        return found
+
+    def refs(self, e: A.Expr, inside: bool = False) -> list[tuple[Key, A.Expr]]:
+        """Shared values `e` reads directly: segments, and aggregates but not what those
+        read. With `inside`, what aggregate `e` itself reads."""
+        if (id(e), inside) in self._refs:
+            return self._refs[id(e), inside]
+        found: dict[Key, A.Expr] = {}
+        stack = list(reversed(children(e))) if inside else [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, AGGREGATES):
+                found.setdefault(self.key(x), x)
+            elif isinstance(x, A.Path) and x.text in self.env.segments:
+                found.setdefault(("seg", x.text), x)
+            else:
+                stack.extend(reversed(children(x)))
+        self._refs[id(e), inside] = result = list(found.items())
+        return result
+
+    def aggregate(self, e: A.Expr) -> AggHelper:
+        """The module-level function computing aggregate `e` (shared by equal ones)."""
+        key = self.key(e)
+        if key in self._aggs:
+            return self._aggs[key]
+        deps = self.refs(e, inside=True)
+        known: dict[Key, Val] = {}
+        for i, (dep_key, dep) in enumerate(deps):
+            inner = self.aggregate(dep) if dep_key[0] != "seg" else None
+            kind, scale = (inner.kind, inner.scale) if inner else ("bool", 0)
+            known[dep_key] = (
+                inner.const if inner and inner.const else Val(kind, _name(f"d{i}"), scale=scale)
+            )
+        fn = Fn(self, (*PARAMS, *(f"d{i}" for i in range(len(deps)))), known)
+        plan = fn.plan(e, "it")
+        name = f"agg_{len(self._aggs)}"
+        self._aggs[key] = helper = AggHelper(name, plan.kind, plan.scale, deps, plan.const)
+        if plan.const is None:
+            self.defs.append(fn.finish(name, fn.helper_body(plan)))
+        return helper
+
+    def add_check_all(self, campaigns: Sequence[Conditions]) -> None:
+        fn = Fn(self, PARAMS, {})
+        every = [e for c in campaigns for e in (*c.whens, *c.denies)]
+        fn.prepare([r for c in campaigns if (r := c.strict_root) is not None], every)
+        results = [fn.outcome(c) for c in campaigns]
+        self.defs.append(
+            fn.finish("check_all", [py.Return(py.List(results, _LOAD, **_POS), **_POS)])
+        )
+
+    def add_check(self, name: str, cond: Conditions) -> None:
+        fn = Fn(self, PARAMS, {})
+        strict = [cond.strict_root] if cond.strict_root is not None else []
+        fn.prepare(strict, (*cond.whens, *cond.denies))
+        self.defs.append(fn.finish(name, [py.Return(fn.outcome(cond), **_POS)]))
+
+    def add_filter(self, name: str, expr: A.Expr) -> None:
+        fn = Fn(self, ("item", *PARAMS), {})
+        fn.prepare([expr], [expr])
+        self.defs.append(fn.finish(name, [py.Return(_node(fn.ev(expr, "item")), **_POS)]))
+
+    def build(self) -> tuple[dict[str, Any], py.Module]:
+        """Compile the module and run it with no builtins; its namespace holds the
+        functions."""
+        module = py.Module(self.defs, [])
+        code = compile(module, self.filename, "exec")
+        namespace: dict[str, Any] = {"__builtins__": {}, **self.globals}
+        exec(code, namespace)  # a code object built from `ast` nodes, never source text
+        return namespace, module
+
+
+def _fold(op: str, values: list[Val], empty: Val) -> Val:
+    """`v1 op v2 op ...`: what the first computes is computed whatever the others do."""
+    result = empty
+    for v in values:
+        result = (
+            _effects(logic(op, result, v), [result, v], only=result) if result is not empty else v
+        )
+    return result
+
+
+def _choose(test: Val, yes: py.expr, no: py.expr) -> py.expr:
+    if test.is_const:
+        return yes if test.const else no
+    assert test.node is not None
+    return py.IfExp(test.node, yes, no, **_POS)
+
+
+# --- source text of the generated module (debugging, `promo explain`) -----------------------
+
+_OPS = {py.Add: "+", py.Sub: "-", py.Mult: "*", py.Eq: "==", py.NotEq: "!=", py.Lt: "<",
+        py.LtE: "<=", py.Gt: ">", py.GtE: ">=", py.In: "in", py.NotIn: "not in",
+        py.IsNot: "is not", py.And: "and", py.Or: "or", py.Not: "not ", py.USub: "-"}  # fmt: skip
+_OP_PREC = {py.Or: 2, py.And: 3, py.Not: 4, py.Add: 10, py.Sub: 10, py.Mult: 11, py.USub: 12}
+Text = tuple[str, int]  # source text and how tightly it binds (Python's precedence)
+
+
+def _wrap(text: Text, outer: int) -> str:
+    return f"({text[0]})" if text[1] < outer else text[0]
+
+
+def _expr(node: py.expr, outer: int = 0) -> str:
+    """Source text of an expression built here, parenthesized where `outer` binds tighter
+    (`ast.unparse` gives the same tree several times slower)."""
+    return _wrap(_RENDER[type(node)](node), outer)
+
+
+def _render_op(node: Any) -> Text:
+    p = _OP_PREC[type(node.op)]
+    op = _OPS[type(node.op)]
+    if isinstance(node, py.BoolOp):
+        return f" {op} ".join(_expr(v, p + 1) for v in node.values), p
+    if isinstance(node, py.UnaryOp):
+        return f"{op}{_expr(node.operand, p)}", p
+    return f"{_expr(node.left, p)} {op} {_expr(node.right, p + 1)}", p
+
+
+def _render_compare(node: Any) -> Text:
+    rights = (
+        f"{_OPS[type(o)]} {_expr(r, 6)}" for o, r in zip(node.ops, node.comparators, strict=True)
+    )
+    return " ".join((_expr(node.left, 6), *rights)), 5
+
+
+def _items(nodes: list[py.expr]) -> str:
+    return ", ".join(_expr(n, 1) for n in nodes)
+
+
+_RENDER: dict[type, Callable[[Any], Text]] = {
+    py.Name: lambda n: (n.id, 16),
+    py.Constant: lambda n: (repr(n.value), 16),
+    py.Attribute: lambda n: (f"{_expr(n.value, 16)}.{n.attr}", 16),
+    py.Subscript: lambda n: (f"{_expr(n.value, 16)}[{_expr(n.slice)}]", 16),
+    py.Call: lambda n: (f"{_expr(n.func, 16)}({_items(n.args)})", 16),
+    py.Tuple: lambda n: (f"({_items(n.elts)}{',' if len(n.elts) == 1 else ''})", 16),
+    py.List: lambda n: (f"[{_items(n.elts)}]", 16),
+    py.NamedExpr: lambda n: (f"({_expr(n.target)} := {_expr(n.value, 1)})", 16),
+    py.IfExp: lambda n: (f"{_expr(n.body, 2)} if {_expr(n.test, 2)} else {_expr(n.orelse, 1)}", 1),
+    py.BoolOp: _render_op,
+    py.UnaryOp: _render_op,
+    py.BinOp: _render_op,
+    py.Compare: _render_compare,
+}
+
+
+def _stmt(node: py.stmt, indent: str, out: list[str]) -> None:
+    inner = indent + "    "
+    match node:
+        case py.FunctionDef(name=name, args=args, body=body):
+            out.append(f"{indent}def {name}({', '.join(a.arg for a in args.args)}):")
+            for s in body:
+                _stmt(s, inner, out)
+        case py.Assign(targets=[target], value=value):
+            out.append(f"{indent}{_expr(target)} = {_expr(value)}")
+        case py.AugAssign(target=target, op=op, value=value):
+            out.append(f"{indent}{_expr(target)} {_OPS[type(op)]}= {_expr(value)}")
+        case py.Return(value=value):
+            out.append(f"{indent}return {_expr(value) if value is not None else ''}".rstrip())
+        case py.If(test=test, body=body):
+            out.append(f"{indent}if {_expr(test)}:")
+            for s in body:
+                _stmt(s, inner, out)
+        case py.For(target=target, iter=items, body=body):
+            out.append(f"{indent}for {_expr(target)} in {_expr(items)}:")
+            for s in body:
+                _stmt(s, inner, out)
+        case _:
+            raise TypeError(f"not generated here: {type(node).__name__}")
+
+
+def python_source(module: py.Module) -> str:
+    """The Python text of a generated module (what `ast.unparse` would print)."""
+    out: list[str] = []
+    for i, node in enumerate(module.body):
+        if i:
+            out.append("")
+        _stmt(node, "", out)
+    return "\n".join(out)
