@@ -1,0 +1,79 @@
+"""Coupon codes (LANGUAGE.md 10.2 "Codes"): unguessable, unambiguous, self-checking.
+
+A code is 20 characters of Crockford base32, upper case:
+
+    TTT RRRRRRRRRRRRRRRR C
+    tag 80 random bits   check symbol
+
+- `TTT`, the routing tag, is derived from the campaign id. It is also the Redis hash tag
+  of every key of the campaign, so redeem and revert find the coupon's slot from the code
+  alone (engine/store/__init__.py).
+- 16 characters carry 80 bits from `secrets`.
+- The check symbol is Crockford's: the value of the first 19 characters mod 37, written
+  in the 37-symbol check alphabet. A mistyped code fails `is_well_formed` and is refused as
+  `unknown_code` without a store round trip.
+
+Codes compare exactly: only the canonical upper-case form is well formed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_ALPHABET = ALPHABET + "*~$=U"
+TAG_LENGTH = 3
+RANDOM_LENGTH = 16
+CODE_LENGTH = TAG_LENGTH + RANDOM_LENGTH + 1
+
+_RANDOM_BITS = 5 * RANDOM_LENGTH
+_TAG_BITS = 5 * TAG_LENGTH
+# Crockford digits -> the digits int(..., 32) reads (0-9 a-v), to get a code's value in C.
+_TO_BASE32 = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")
+_WELL_FORMED = re.compile(r"[0-9A-HJKMNP-TV-Z]{19}[0-9A-HJKMNP-TV-Z*~$=U]")
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, digit = divmod(value, 32)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def _check_symbol(body: str) -> str:
+    return CHECK_ALPHABET[int(body.translate(_TO_BASE32), 32) % 37]
+
+
+def route_tag(campaign_id: str) -> str:
+    """The campaign's 3-character routing tag (15 bits of a BLAKE2b digest of its id).
+
+    >>> len(route_tag("flash_coupon")), route_tag("flash_coupon") == route_tag("flash_coupon")
+    (3, True)
+    """
+    digest = hashlib.blake2b(campaign_id.encode(), digest_size=8).digest()
+    return _encode(int.from_bytes(digest, "big") >> (64 - _TAG_BITS), TAG_LENGTH)
+
+
+def new_code(tag: str) -> str:
+    """A fresh code for a coupon of the campaign with routing tag `tag`."""
+    body = tag + _encode(secrets.randbits(_RANDOM_BITS), RANDOM_LENGTH)
+    return body + _check_symbol(body)
+
+
+def is_well_formed(code: str) -> bool:
+    """Whether `code` has the length, alphabet and check symbol of an issued code.
+
+    >>> is_well_formed(new_code(route_tag("c"))), is_well_formed("T4KX9M2QH7RW3ZPB")
+    (True, False)
+    """
+    if len(code) != CODE_LENGTH or _WELL_FORMED.fullmatch(code) is None:
+        return False
+    return _check_symbol(code[:-1]) == code[-1]
+
+
+def tag_of(code: str) -> str:
+    """The routing tag a code starts with."""
+    return code[:TAG_LENGTH]

@@ -1,0 +1,338 @@
+"""JSON request context -> `dsl.context.Context` (LANGUAGE.md 4), or `ContextError`.
+
+This runs on every request, before any rule, so it is written for speed: one pass over
+the fields the spec defines, exact type checks (`type(v) is int`, so a bool is never an
+int), precompiled patterns, money converted to integer minor units, and nothing built
+that the compiled rules will not read. Fields the spec does not define are ignored;
+declared attributes stay raw JSON for each ruleset's `bind` (3.2). A JSON `null` is a
+value of the wrong type, never "absent".
+
+Errors name the offending field the way a client wrote it: `cart.items[0].price`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Collection
+from typing import Any
+
+from dsl.context import Context, ContextError, Item
+from dsl.localtime import parse_instant
+
+_MISSING: Any = object()
+_NO_TAGS: tuple[str, ...] = ()
+_STRING = "must be a string"
+_INTEGER = "must be an integer"
+_BOOLEAN = "must be true or false"
+_REFERRAL_FIELDS = (
+    ("event", "referral_event"),
+    ("inviter", "referral_inviter"),
+    ("invitee", "referral_invitee"),
+    ("invitee_device", "referral_invitee_device"),
+)
+_SCALES: tuple[int, ...] = tuple(10**k for k in range(10))
+_MAX_MONEY_TEXT = 32  # longer amounts are nonsense and would make int() slow
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}")
+# Prices repeat across requests: remembering the texts seen makes most amounts one dict
+# lookup. Bounded by clearing, which costs one re-parse per text.
+_CACHE_SIZE = 8192
+_MONEY_CACHE: tuple[dict[str, int], ...] = tuple({} for _ in range(10))
+_INSTANT_CACHE: dict[str, int] = {}
+_IP_CACHE: dict[str, tuple[str, str]] = {}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_SECOND = dt.timedelta(seconds=1)
+
+
+def resolve_currency(raw_cart: object, loaded_currencies: Collection[str]) -> str:
+    """The cart's currency (LANGUAGE.md 10.9): `cart.currency` when it names a currency of
+    a loaded ruleset; without it, the one currency all loaded rulesets share."""
+    if type(raw_cart) is dict and "currency" in raw_cart:
+        currency = raw_cart["currency"]
+        if type(currency) is not str:
+            raise ContextError("cart.currency", "must be a string")
+        if currency not in loaded_currencies:
+            raise ContextError("cart.currency", f"no loaded ruleset is in {currency!r}")
+        return currency
+    distinct = sorted(set(loaded_currencies))
+    if len(distinct) == 1:
+        return distinct[0]
+    if not distinct:
+        raise ContextError("cart.currency", "no ruleset is loaded")
+    listed = ", ".join(distinct)
+    raise ContextError("cart.currency", f"is required: the loaded rulesets use {listed}")
+
+
+def parse_money(value: object, minor_units: int, path: str) -> int:
+    """A JSON money value (LANGUAGE.md 4) in minor units: a string matching
+    `^(0|[1-9][0-9]*)(\\.[0-9]{1,k})?$` or a non-negative integer.
+
+    >>> parse_money("19.9", 2, "p"), parse_money(5, 2, "p"), parse_money("500", 0, "p")
+    (1990, 500, 500)
+    """
+    if type(value) is str:
+        cache = _MONEY_CACHE[minor_units]
+        minor = cache.get(value)
+        if minor is not None:
+            return minor
+        # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods: cheaper than a regex match.
+        whole, dot, frac = value.partition(".")
+        if (
+            whole.isdigit()
+            and value.isascii()
+            and (whole[0] != "0" or len(whole) == 1)
+            and (not dot or (0 < len(frac) <= minor_units and frac.isdigit()))
+            and len(value) <= _MAX_MONEY_TEXT
+        ):
+            minor = int(whole) * _SCALES[minor_units]
+            if frac:
+                minor += int(frac) * _SCALES[minor_units - len(frac)]
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[value] = minor
+            return minor
+    elif type(value) is int and value >= 0:
+        return value * _SCALES[minor_units]
+    decimals = f"at most {minor_units} decimals" if minor_units else "no decimals"
+    raise ContextError(path, f"must be an amount: a string like \"19.90\" ({decimals}) "
+                       "or a non-negative integer")  # fmt: skip
+
+
+def normalise_ip(text: str) -> tuple[str, str]:
+    """(normalised address, what IP limits count): the address for IPv4, the /64 prefix
+    for IPv6. An IPv4-mapped IPv6 address is its IPv4 address. Raises ValueError.
+
+    >>> normalise_ip("2001:DB8:1:2:0:0:0:7"), normalise_ip("::ffff:203.0.113.7")
+    (('2001:db8:1:2::7', '2001:db8:1:2::/64'), ('203.0.113.7', '203.0.113.7'))
+    """
+    if _IPV4.fullmatch(text) is not None:
+        return text, text
+    if "%" in text:
+        raise ValueError("an address with a zone")
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped
+        if mapped is None:
+            prefix = ipaddress.IPv6Address(int(address) >> 64 << 64)
+            return str(address), f"{prefix}/64"
+        address = mapped
+    normal = str(address)
+    return normal, normal
+
+
+def parse_context(raw: dict[str, Any], *, now: int, currency: str, minor_units: int) -> Context:
+    """Validate a JSON context (LANGUAGE.md 4) for a cart in `currency`.
+
+    >>> ctx = parse_context({"cart": {"items": [{"sku": "A", "price": "9.90", "qty": 2}]}},
+    ...                     now=0, currency="CNY", minor_units=2)
+    >>> ctx.total, ctx.items[0].amount
+    (1980, 1980)
+    """
+    if type(raw) is not dict:
+        raise ContextError("context", "must be an object")
+    ctx = Context(now, currency)
+    get = raw.get
+    value = get("user", _MISSING)
+    if value is not _MISSING:
+        _user(ctx, _object(value, "user"), now)
+    value = get("cart", _MISSING)
+    if value is not _MISSING:
+        _cart(ctx, _object(value, "cart"), currency, minor_units)
+    value = ctx.channel = get("channel", "")
+    if type(value) is not str:
+        raise ContextError("channel", _STRING)
+    value = ctx.region = get("region", "")
+    if type(value) is not str:
+        raise ContextError("region", _STRING)
+    value = get("device", _MISSING)
+    if value is not _MISSING:
+        value = ctx.device_id = _object(value, "device").get("id", "")
+        if type(value) is not str:
+            raise ContextError("device.id", _STRING)
+    value = get("ip", "")
+    if value:
+        ctx.ip, ctx.ip_scope = _ip(value)
+    elif value != "":
+        raise ContextError("ip", _STRING)
+    value = get("referral", _MISSING)
+    if value is not _MISSING:
+        _referral(ctx, _object(value, "referral"))
+    return ctx
+
+
+def _user(ctx: Context, user: dict[str, Any], now: int) -> None:
+    get = user.get
+    value = ctx.user_id = get("id", "")
+    if type(value) is not str:
+        raise ContextError("user.id", _STRING)
+    value = ctx.level = get("level", 0)
+    if type(value) is not int:
+        raise ContextError("user.level", _INTEGER)
+    value = ctx.risk_score = get("risk_score", 0)
+    if type(value) is not int:
+        raise ContextError("user.risk_score", _INTEGER)
+    value = ctx.is_new = get("is_new", False)
+    if type(value) is not bool:
+        raise ContextError("user.is_new", _BOOLEAN)
+    value = ctx.phone_verified = get("phone_verified", False)
+    if type(value) is not bool:
+        raise ContextError("user.phone_verified", _BOOLEAN)
+    value = get("tags", _NO_TAGS)
+    if value is not _NO_TAGS:
+        ctx.user_tags = _strings(value, "user.tags")
+    value = get("registered_at", _MISSING)
+    if value is not _MISSING:
+        try:
+            registered = _instant(_string(value, "user.registered_at"))
+        except ValueError:
+            raise ContextError("user.registered_at", "must be ISO 8601 with an offset") from None
+        ctx.registered_at = registered
+        ctx.account_age = now - registered if registered < now else 0
+    value = get("attributes", _MISSING)
+    if value is not _MISSING:
+        ctx.user_attributes = _object(value, "user.attributes")
+
+
+def _cart(ctx: Context, cart: dict[str, Any], currency: str, minor_units: int) -> None:
+    get = cart.get
+    value = get("currency", _MISSING)
+    if value is not _MISSING and _string(value, "cart.currency") != currency:
+        raise ContextError("cart.currency", f"must be {currency}")
+    value = get("items", _MISSING)
+    if value is not _MISSING:
+        if type(value) is not list:
+            raise ContextError("cart.items", "must be a list")
+        items = ctx.items = _items(value, minor_units)
+        ctx.total = sum([item.amount for item in items])
+    value = get("total", _MISSING)
+    if value is not _MISSING and parse_money(value, minor_units, "cart.total") != ctx.total:
+        raise ContextError("cart.total", "differs from the sum of price x qty of the items")
+    value = get("shipping", _MISSING)
+    if value is not _MISSING:
+        ctx.shipping = parse_money(value, minor_units, "cart.shipping")
+    value = get("attributes", _MISSING)
+    if value is not _MISSING:
+        ctx.cart_attributes = _object(value, "cart.attributes")
+
+
+def _ip(value: object) -> tuple[str, str]:
+    known = _IP_CACHE.get(value) if type(value) is str else None
+    if known is None:
+        if type(value) is not str:
+            raise ContextError("ip", _STRING)
+        try:
+            known = normalise_ip(value)
+        except ValueError:
+            raise ContextError("ip", f"{value!r} is not an IP address") from None
+        if len(_IP_CACHE) >= _CACHE_SIZE:
+            _IP_CACHE.clear()
+        _IP_CACHE[value] = known
+    return known
+
+
+def _items(raw_items: list[Any], minor_units: int) -> tuple[Item, ...]:
+    # The hot loop of a request: money from the cache first, paths built only on errors.
+    money = _MONEY_CACHE[minor_units]
+    scale = _SCALES[minor_units]
+    items = []
+    for i, raw in enumerate(raw_items):
+        if type(raw) is not dict:
+            raise ContextError(f"cart.items[{i}]", "must be an object")
+        get = raw.get
+        sku = get("sku", _MISSING)
+        price = get("price", _MISSING)
+        qty = get("qty", _MISSING)
+        category = get("category", "")
+        shop = get("shop", "")
+        tags = get("tags", _NO_TAGS)
+        attributes = get("attributes", _MISSING)
+        if type(price) is int and price >= 0:
+            price *= scale
+        else:
+            cached = money.get(price) if type(price) is str else None
+            if cached is None:
+                cached = _required_money(price, minor_units, f"cart.items[{i}].price")
+            price = cached
+        if type(sku) is not str or type(qty) is not int or qty < 1:
+            _item_field_error(i, sku, qty)
+        if type(category) is not str or type(shop) is not str:
+            field = "category" if type(category) is not str else "shop"
+            raise ContextError(f"cart.items[{i}].{field}", "must be a string")
+        if tags is not _NO_TAGS:
+            if type(tags) is not list:
+                raise ContextError(f"cart.items[{i}].tags", "must be a list of strings")
+            for tag in tags:
+                if type(tag) is not str:
+                    raise ContextError(f"cart.items[{i}].tags", "must be a list of strings")
+            tags = tuple(tags)
+        if attributes is _MISSING:
+            attributes = {}
+        elif type(attributes) is not dict:
+            raise ContextError(f"cart.items[{i}].attributes", "must be an object")
+        items.append(Item(i, sku, category, shop, price, qty, tags, attributes))
+    return tuple(items)
+
+
+def _required_money(value: object, minor_units: int, path: str) -> int:
+    if value is _MISSING:
+        raise ContextError(path, "is required")
+    return parse_money(value, minor_units, path)
+
+
+def _item_field_error(i: int, sku: object, qty: object) -> None:
+    if type(sku) is not str:
+        raise ContextError(f"cart.items[{i}].sku", _required_string(sku))
+    raise ContextError(f"cart.items[{i}].qty", "must be an integer of at least 1")
+
+
+def _instant(text: str) -> int:
+    """`dsl.localtime.parse_instant`, with a cache and a fast path for the usual form."""
+    instant = _INSTANT_CACHE.get(text)
+    if instant is None:
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            value = None
+        if value is not None and value.tzinfo is not None:
+            instant = (value - _EPOCH) // _SECOND
+        else:
+            instant = parse_instant(text)  # the other forms it accepts, or its ValueError
+        if len(_INSTANT_CACHE) >= _CACHE_SIZE:
+            _INSTANT_CACHE.clear()
+        _INSTANT_CACHE[text] = instant
+    return instant
+
+
+def _referral(ctx: Context, referral: dict[str, Any]) -> None:
+    for key, attribute in _REFERRAL_FIELDS:
+        value = referral.get(key, "")
+        if type(value) is not str:
+            raise ContextError(f"referral.{key}", _STRING)
+        setattr(ctx, attribute, value)
+
+
+def _required_string(value: object) -> str:
+    return "is required" if value is _MISSING else "must be a string"
+
+
+def _object(value: object, path: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise ContextError(path, "must be an object")
+    return value
+
+
+def _string(value: object, path: str) -> str:
+    if type(value) is not str:
+        raise ContextError(path, "must be a string")
+    return value
+
+
+def _strings(value: object, path: str) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise ContextError(path, "must be a list of strings")
+    for element in value:
+        if type(element) is not str:
+            raise ContextError(path, "must be a list of strings")
+    return tuple(value)
