@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
 from dsl.context import Bound, Context, Item, Lists
+from dsl.localtime import zone
 
 OK = 0
 NOT_ELIGIBLE = 1
@@ -336,9 +337,7 @@ class CompiledRuleset:
 
     @property
     def tz(self) -> ZoneInfo:
-        from dsl.localtime import zone
-
-        return zone(self.timezone)
+        return zone(self.timezone)  # cached per name
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         for c in self.campaigns:
