@@ -23,6 +23,9 @@ class StoreCache:
         self.paused: frozenset[tuple[str, str]] = frozenset()
         self._loaded_at = -1e18
         self._task: asyncio.Task[None] | None = None
+        # Python 3.11's asyncio.wait_for (inside redis-py) can swallow a cancellation:
+        # the loop also checks this flag, so that stop() always ends it.
+        self._stopping = False
 
     @property
     def view(self) -> Lists:
@@ -48,14 +51,17 @@ class StoreCache:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.25)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(StoreUnavailable):
                 await self.refresh()
             await asyncio.sleep(self._interval / 2)

@@ -19,6 +19,9 @@ class OutcomeStats:
         self._interval = interval
         self._pending: dict[Scope, Counter[str]] = {}
         self._task: asyncio.Task[None] | None = None
+        # Python 3.11's asyncio.wait_for (inside redis-py) can swallow a cancellation:
+        # the loop also checks this flag, so that stop() always ends it.
+        self._stopping = False
 
     def note(self, scope: Scope, reason: str) -> None:
         self._pending.setdefault(scope, Counter())[reason] += 1
@@ -37,8 +40,11 @@ class OutcomeStats:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.25)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -46,6 +52,6 @@ class OutcomeStats:
             await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self._interval)
             await self.flush()
