@@ -48,7 +48,7 @@ class Diagnostic:
 
     def render(self, source: str) -> str:
         """The one-line form, then the source line with a caret under the span."""
-        lines = source.splitlines()
+        lines = source.split("\n")  # LANGUAGE.md 2.1: only \n ends a line
         head = self.format()
         s = self.span
         if not 1 <= s.line <= len(lines):

@@ -25,6 +25,7 @@ constructs, and code that walks it recursively stays far from Python's recursion
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import threading
@@ -351,12 +352,18 @@ def _parse(text: str, file: str, *, fast: bool) -> ast.Ruleset:
     with _lock:
         lark, builder = _parser(fast)
         builder.begin(file)
+        # Nearly everything a parse allocates lives on in the tree (tokens die by their
+        # reference count): the cyclic collector would only rescan it.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             tree = cast(ast.Ruleset, lark.parse(text))
         except UnexpectedInput as exc:
             raise RuleError([_translate(exc, text, file)]) from None
         finally:
             builder.finish()
+            if collecting:
+                gc.enable()
     return tree
 
 

@@ -20,7 +20,7 @@ from dsl.declarations import Registry, check_reserved
 from dsl.report import keyword_span
 from dsl.suggest import did_you_mean
 from dsl.timing import check_validity
-from dsl.values import check_count, check_quota
+from dsl.values import check_count, check_quota, check_size
 
 MODIFIERS = (ast.Cap, ast.MinSpend, ast.OnItems)
 VALIDITIES = (ast.ValidFor, ast.ValidUntil, ast.ValidRange)
@@ -102,7 +102,10 @@ def check_lottery(block: ast.LotteryBlock, env: RewardEnv, facts: RewardFacts) -
         _check_prize(prize, env, ids, facts)
     guaranteed = _check_guarantees(block, [prize.name.text for prize in prizes], env)
     others = [item for item in block.items if isinstance(item, ast.Otherwise)]
-    total = sum(p.weight.value for p in prizes) + sum(o.weight.value for o in others if o.weight)
+    weights = [p.weight for p in prizes] + [o.weight for o in others if o.weight]
+    if not all(check_size(w.value, w.span, "a weight", report) for w in weights):
+        return
+    total = sum(w.value for w in weights)
     if total == 0:
         report.error("prize weights are all zero", keyword_span(block.span, "lottery"))
         return

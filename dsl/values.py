@@ -58,10 +58,24 @@ def instant_of(value: ast.DateTime, tz: ZoneInfo, *, end: bool = False) -> int |
         return None  # a year the platform cannot place; nothing sensible to compare
 
 
+# Counters and amounts travel to Redis's Lua as doubles, exact below 2**53: amounts in minor
+# units and counts must stay well below it. A trillion is more than any campaign needs.
+LARGEST = 10**12
+
+
+def check_size(value: Decimal | int, span: Span, what: str, report: Report) -> bool:
+    if value > LARGEST:
+        report.error(f"{what} must be at most {LARGEST:,}", span)
+        return False
+    return True
+
+
 def check_amount(amount: ast.Number, what: str, report: Report, settings: Settings) -> bool:
     """An amount of money (value, spend, save, every, cap, min spend, budget, per)."""
     if amount.value <= 0:
         report.error(f"{what} must be more than 0", amount.span)
+        return False
+    if not check_size(amount.value, amount.span, what, report):
         return False
     return check_decimals(amount.value, amount.text, amount.span, report, settings)
 
@@ -86,7 +100,7 @@ def check_count(value: Decimal | int, span: Span, what: str, report: Report) -> 
     if value < 1:
         report.error(f"{what} must be at least 1", span)
         return False
-    return True
+    return check_size(value, span, what, report)
 
 
 def check_percent(percent: ast.Percent, report: Report) -> bool:

@@ -219,3 +219,19 @@ def test_prize_weights_all_zero_counts_otherwise() -> None:
 def test_period_duration_must_be_positive() -> None:
     body = WINDOW + "coupon k { value 5 off  stock 5 }\n    limit per ip 1 per 0m"
     only_error(campaign(body), "0m", "must be more than 0")
+
+
+@pytest.mark.parametrize(
+    ("body", "needle", "what"),
+    [
+        ("discount { value 1000000000001 off }", "1000000000001", "value"),
+        ("coupon k { value 5 off  stock 1000000000001 }\n    limit per user 1",
+         "1000000000001", "stock"),
+        ('lottery { prize p "P" weight 1000000000001  otherwise "x" }\n    limit per user 1',
+         "1000000000001", "weight"),
+    ],
+)  # fmt: skip
+def test_amounts_counts_and_weights_stay_exact_in_lua(body: str, needle: str, what: str) -> None:
+    # Redis's Lua numbers are doubles: counters and amounts must stay far below 2**53.
+    only_error(campaign(WINDOW + body), needle, "must be at most 1,000,000,000,000")
+    assert errors(campaign(WINDOW + body.replace("1000000000001", "1000000000000"))) == []

@@ -3,6 +3,7 @@ errors (11.2), spans, comments and resource bounds."""
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from decimal import Decimal
@@ -771,6 +772,20 @@ def test_more_than_the_campaign_limit_is_one_error() -> None:
 def test_a_number_too_long_to_mean_anything() -> None:
     d = error_of(HEADER + "segment s = " + "9" * 5000)
     assert d.message.startswith("number is too long") and at(d) == (4, 13)
+
+
+def test_the_garbage_collector_is_paused_only_during_a_parse() -> None:
+    assert gc.isenabled()
+    parse(HEADER)
+    with pytest.raises(RuleError):
+        parse(HEADER + "@")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse(HEADER)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # --- concurrency --------------------------------------------------------------------------------
