@@ -1,13 +1,12 @@
-"""Property tests: whatever the text, the parser returns a tree or raises `RuleError` whose
-every diagnostic has a valid position; never another exception, never slow (STYLE.md,
-after jmespath's extra/test_hypothesis.py).
+"""Property tests: whatever the text, parse + check + compile return a compiled ruleset or
+raise `RuleError`, and every diagnostic (errors and warnings) has a valid position; never
+another exception, never slow (STYLE.md, after jmespath's extra/test_hypothesis.py).
 
 Inputs: the spec examples mutated token by token (delete, duplicate, swap, insert a token
 or random characters), random text over the characters that matter, and soups of
 tokens. 10,000 inputs in all (`INPUTS`), derandomized so that every run checks the same.
 
-To fuzz more of the compiler, change `run_target` (one place): e.g. parse, then check,
-then compile.
+The code under test is `run_target`, in one place.
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl.errors import RuleError
-from dsl.parser import _parse, parse_ruleset
+from dsl.compiler import compile_text
+from dsl.errors import Diagnostic, RuleError
+from dsl.parser import _parse
 from dsl.vocabulary import KEYWORDS
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
@@ -53,24 +53,27 @@ _settings = settings(
 )
 
 
-def run_target(text: str) -> object:
-    """The code under test, in one place: swap it to fuzz the checker and compiler too."""
-    return parse_ruleset(text, FILE)
+def run_target(text: str) -> list[Diagnostic]:
+    """The code under test, in one place: the whole pipeline a rule file goes through
+    (parse, check, compile); returns the warnings of a file that compiles."""
+    _, warnings = compile_text(text, FILE)
+    return warnings
 
 
 def check(text: str) -> None:
     """A tree, or a RuleError whose diagnostics all point inside the text; quickly."""
     started = time.perf_counter()
     try:
-        run_target(text)
+        diagnostics = run_target(text)
     except RuleError as exc:
         assert exc.diagnostics, "a RuleError must say what is wrong"
-        lines = text.count("\n") + 1
-        for d in exc.diagnostics:
-            assert d.span.file == FILE
-            assert 1 <= d.span.line <= lines + 1, (d.format(), lines)
-            assert d.span.column >= 1, d.format()
-            assert d.message
+        diagnostics = exc.diagnostics
+    lines = text.count("\n") + 1
+    for d in diagnostics:
+        assert d.span.file == FILE
+        assert 1 <= d.span.line <= lines + 1, (d.format(), lines)
+        assert d.span.column >= 1, d.format()
+        assert d.message
     elapsed = time.perf_counter() - started
     if elapsed >= SLOW:
         # The box is shared: time it again; a slow input stays slow every time.
