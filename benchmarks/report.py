@@ -1,0 +1,76 @@
+"""Rewrite one section of docs/performance.md, between markers, keeping the others.
+
+Each benchmark owns a section `<!-- bench:NAME -->` ... `<!-- /bench:NAME -->`; a run
+replaces only its own, so the file always holds the latest figure of every benchmark,
+each with the date and machine it was measured on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PERFORMANCE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+
+_HEAD = """# Performance
+
+Every table below is written by a script in `benchmarks/` (`make bench` runs them all);
+each section says when and how it was measured. The machine is a small shared VM, so
+absolute figures move between runs: compare the ratios measured within one run.
+"""
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs, CPython {platform.python_version()}, {platform.system()}"
+
+
+def stamp() -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Measured {now} on {machine()}."
+
+
+def write_section(name: str, body: str) -> None:
+    """Put `body` (markdown) in section `name` of docs/performance.md."""
+    text = PERFORMANCE.read_text(encoding="utf-8") if PERFORMANCE.exists() else _HEAD
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
+    PERFORMANCE.write_text(text, encoding="utf-8")
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall seconds of `repeat` calls of `fn`."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
