@@ -38,6 +38,8 @@ def read_source(path: Path) -> Source:
         data = path.read_bytes()
     except IsADirectoryError:
         raise SourceError(f"{path}: is a folder, not a rule file") from None
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file or folder") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:

@@ -150,7 +150,13 @@ def _one_line(exc: BaseException) -> str:
 async def run_cases(
     root: Path, store_url: str, report: Callable[[CaseResult], None] | None = None
 ) -> list[CaseResult]:
-    """Run every case under `root` in sorted order; `report` sees each result as it ends."""
+    """Run every case under `root` in sorted order; `report` sees each result as it ends.
+    Raises StoreUnavailable before any case when the store cannot be reached."""
+    probe = open_store(store_url, prefix="promo-cases:probe:", timeout=5.0)
+    try:
+        await probe.ping()
+    finally:
+        await probe.close()
     results: list[CaseResult] = []
     for path in find_case_files(root):
         for item in load_cases(path):

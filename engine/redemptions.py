@@ -14,7 +14,6 @@ from typing import Any
 
 from dsl.context import Context, ContextError
 from dsl.model import Terms
-from dsl.terms import thaw
 from dsl.vocabulary import CURRENCIES
 from engine.benefits import redeem_verdict
 from engine.codes import is_well_formed, tag_of
@@ -100,8 +99,7 @@ async def redeem(
         terms_id = result.coupon.terms
         texts = await store.get_terms([terms_id])
         if terms_id in texts:
-            terms = thaw(texts[terms_id])
-            registry.learn_terms(tag, terms_id, terms)
+            terms = registry.learn_terms(tag, terms_id, texts[terms_id])
             verdicts[terms_id] = _verdict(terms, ctx)
             result = await store.redeem(RedeemStep(tag, code, user, order, verdicts, log), now)
     _note(registry, stats, "redeem:", result.coupon, result.reason or result.status)

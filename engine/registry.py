@@ -4,13 +4,14 @@ frozen terms of every coupon any loaded version could have issued."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dsl.errors import Diagnostic, RuleError, Span, error
 from dsl.model import Campaign, CompiledRuleset, CouponSpec, Terms
-from dsl.terms import freeze, thaw
 from engine.codes import route_tag
+from engine.issuance import Placement, issue_record, read_issue_record
 from engine.store import Scope
 
 
@@ -46,6 +47,8 @@ class Registry:
         # campaign left the active version (7.6), and its terms stay known.
         self._history: dict[str, Loaded] = {}
         self.terms: dict[str, Terms] = {}
+        # The campaign (as the issuing version placed it) behind each terms id.
+        self._issuers: dict[str, Campaign] = {}
         self._terms_ids: dict[tuple[str, str, str], str] = {}
         self._tag_terms: dict[str, dict[str, Terms]] = {}
         self._by_tag: dict[str, dict[str, Loaded]] = {}
@@ -60,7 +63,7 @@ class Registry:
         new_terms: dict[str, str] = {}
         for campaign in ruleset.campaigns:
             for spec in coupon_specs(campaign):
-                terms_id, text = freeze(spec, ruleset)
+                terms_id, text = issue_record(spec, ruleset, campaign)
                 if terms_id not in self.terms:
                     new_terms[terms_id] = text
         return new_terms
@@ -71,13 +74,14 @@ class Registry:
         for campaign in ruleset.campaigns:
             tag = route_tag(campaign.id)
             for spec in coupon_specs(campaign):
-                terms_id, text = freeze(spec, ruleset)
+                terms_id, text = issue_record(spec, ruleset, campaign)
                 self._terms_ids[(ruleset.fingerprint, campaign.id, spec.id)] = terms_id
                 # The thawed terms, not the ruleset's: their filter reads item attributes
                 # on its own, as it must for a coupon redeemed under any later version.
-                terms = self.terms.get(terms_id) or thaw(text)
-                self.terms[terms_id] = terms
-                self._tag_terms.setdefault(tag, {})[terms_id] = terms
+                if terms_id not in self.terms:
+                    self.terms[terms_id] = read_issue_record(text)[0]
+                self._issuers[terms_id] = campaign
+                self._tag_terms.setdefault(tag, {})[terms_id] = self.terms[terms_id]
         old = self._rulesets.get(ruleset.id)
         if old is not None:
             for campaign in old.campaigns:
@@ -113,10 +117,32 @@ class Registry:
                 self._campaigns.pop(campaign.id, None)
             self._reorder()
 
-    def learn_terms(self, tag: str, terms_id: str, terms: Terms) -> None:
+    def learn_terms(self, tag: str, terms_id: str, text: str) -> Terms:
         """Terms read back from the store (a coupon issued by a version never loaded here)."""
+        terms, placement = read_issue_record(text)
         self.terms[terms_id] = terms
         self._tag_terms.setdefault(tag, {})[terms_id] = terms
+        issuer = self._placed(placement)
+        if issuer is not None:
+            self._issuers[terms_id] = issuer
+        return terms
+
+    def _placed(self, placement: Placement) -> Campaign | None:
+        """A version of the campaign this process knows, placed as `placement` says."""
+        known = self._history.get(placement.campaign)
+        if known is None:
+            return None
+        return dataclasses.replace(
+            known.campaign, stage=placement.stage, group=placement.group,  # type: ignore[arg-type]
+            group_name=placement.group_name, priority=placement.priority, index=placement.index,
+        )  # fmt: skip
+
+    def coupon_campaign(self, campaign_id: str, terms_id: str) -> Campaign | None:
+        """The campaign a coupon competes in: the active version's, else the issuing one's."""
+        active = self._campaigns.get(campaign_id)
+        if active is not None:
+            return active.campaign
+        return self._issuers.get(terms_id)
 
     def _reorder(self) -> None:
         by_currency: dict[str, list[Loaded]] = {}

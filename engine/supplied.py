@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from dsl.context import Context
-from dsl.terms import thaw
 from engine.codes import is_well_formed, tag_of
 from engine.registry import Registry
 from engine.select import CouponInput
@@ -46,7 +45,7 @@ async def _learn_terms(
     if missing:
         texts = await store.get_terms(list(missing))
         for terms_id, text in texts.items():
-            registry.learn_terms(tag_of(missing[terms_id].code), terms_id, thaw(text))
+            registry.learn_terms(tag_of(missing[terms_id].code), terms_id, text)
 
 
 def _refused(code: str, reason: str) -> CouponInput:
@@ -62,17 +61,20 @@ def _input(
     paused: Callable[[str, str], bool],
     late: int,
 ) -> CouponInput:
-    loaded = registry.historic(record.campaign) if record is not None else None
-    terms = registry.terms.get(record.terms) if record is not None else None
-    if record is None or loaded is None or terms is None:
-        # Unknown here: no such code, or a coupon of a campaign this engine never loaded.
+    if record is None:
+        return _refused(code, "unknown_code")
+    campaign = registry.coupon_campaign(record.campaign, record.terms)
+    loaded = registry.historic(record.campaign)
+    terms = registry.terms.get(record.terms)
+    if campaign is None or loaded is None or terms is None:
+        # A coupon of a campaign this engine has never loaded: it cannot place it.
         return _refused(code, "unknown_code")
     reason = _refusal(record, ctx, paused)
     if reason is None and loaded.ruleset.currency != ctx.currency:
         reason = "no_applicable_items"
     position = order.get(record.campaign, late)
     return CouponInput(
-        code, loaded.campaign, record.reward, terms, record.valid_until, position, reason=reason
+        code, campaign, record.reward, terms, record.valid_until, position, reason=reason
     )
 
 
