@@ -1,8 +1,10 @@
 """A checked syntax tree to the `model.CompiledRuleset` the engine runs (LANGUAGE.md 3-8).
 
 Every value is resolved here: instants in unix seconds (the DST rule of section 6 through
-`dsl.localtime.instant`), money in integer minor units, percentages as `Fraction`s.
-Conditions become one generated Python module per ruleset (`dsl/codegen.py`).
+`dsl.localtime.instant`, build_time.py), money in integer minor units, percentages as
+`Fraction`s (build_rewards.py). Conditions become one generated Python module per
+ruleset (`dsl/codegen.py`). Each campaign and the ruleset get a fingerprint of what they
+mean.
 
 >>> compiled, warnings = compile_text(
 ...     'ruleset "r" timezone "UTC" currency CNY '
@@ -16,23 +18,21 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
-from fractions import Fraction
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from dsl import ast as A
 from dsl import model as M
 from dsl.attributes import make_binder
+from dsl.build_rewards import RewardBuilder
+from dsl.build_time import TimeBuilder, slot
 from dsl.checker import check_ruleset
 from dsl.codegen import AttrSlot, Conditions, Env, Generator, Key, expr_key, python_source
 from dsl.errors import Diagnostic, RuleError
-from dsl.localtime import DAY, instant, zone
+from dsl.localtime import zone
 from dsl.parser import parse_ruleset
 from dsl.printer import expr_text
-from dsl.vocabulary import CURRENCIES, WEEKDAYS
-
-T = TypeVar("T")
+from dsl.vocabulary import CURRENCIES
 
 
 def compile_text(text: str, file: str = "<rules>") -> tuple[M.CompiledRuleset, list[Diagnostic]]:
@@ -63,24 +63,6 @@ def fingerprint(canon: object) -> str:
     return hashlib.sha256(repr(canon).encode()).hexdigest()[:32]
 
 
-def _of(items: Iterable[object], cls: type[T]) -> list[T]:
-    return [i for i in items if type(i) is cls]
-
-
-def _one(items: Iterable[object], cls: type[T]) -> T | None:
-    for i in items:
-        if type(i) is cls:
-            return i
-    return None
-
-
-def _by_type(items: Iterable[object]) -> dict[type, list[Any]]:
-    found: dict[type, list[Any]] = {}
-    for i in items:
-        found.setdefault(type(i), []).append(i)
-    return found
-
-
 class _Compiler:
     """One ruleset's compilation: the resolved header, the code generator, the filters."""
 
@@ -91,6 +73,8 @@ class _Compiler:
         self.tz = zone(self.tz_name)
         self.currency = tree.header.currency.text
         self.k = CURRENCIES[self.currency]
+        self.time = TimeBuilder(self.tz)
+        self.rewards = RewardBuilder(self.k, self.time, self._filter)
         self.attributes = tuple(self._attribute(a) for a in _attr_decls(tree))
         slots: dict[str, AttrSlot] = {}
         for a in self.attributes:
@@ -166,33 +150,17 @@ class _Compiler:
         match value:
             case A.NumberLit(value=number):
                 if type_name == "money":
-                    return self.money(number)
+                    return self.rewards.money(number)
                 return number if type_name == "decimal" else int(number)
             case A.DateTimeLit(value=when):
-                return self.instant(when)
+                return self.time.instant(when)
             case A.DurationLit(seconds=seconds):
                 return seconds
             case A.StringLit(value=text) | A.BoolLit(value=text):
                 return text
         raise TypeError(f"unexpected default {type(value).__name__}")
 
-    # -- values --
-
-    def money(self, value: Decimal) -> int:
-        return int(value * 10**self.k)
-
-    def instant(self, when: A.DateTime, *, end: bool = False) -> int:
-        """A date alone is 00:00:00, or 23:59:59 when it ends a range (6.1)."""
-        assert when.date.value is not None
-        if when.time is None:
-            seconds = DAY - 1 if end else 0
-        else:
-            assert when.time.seconds is not None
-            seconds = when.time.seconds
-        return instant(when.date.value, seconds, self.tz)
-
-    def window(self, item: A.WindowItem) -> M.Window:
-        return M.Window(self.instant(item.start), self.instant(item.end, end=True))
+    # -- fingerprints --
 
     def meaning(self, expr: A.Expr) -> Key:
         """An expression's key with segments expanded and attributes typed (fingerprints)."""
@@ -213,7 +181,7 @@ class _Compiler:
     # -- campaigns (LANGUAGE.md 3.4) --
 
     def campaign(self, c: A.Campaign, index: int, cond: Conditions, check: M.Check) -> M.Campaign:
-        items = c.items
+        items, rewards = c.items, self.rewards
         by = _by_type(items)
         (window,) = by[A.WindowItem]  # the checker requires exactly one
         group, stage, priority, referral, discount, lottery, tier, goal = (
@@ -223,24 +191,24 @@ class _Compiler:
         stage_word: Any = stage.word.text if stage else "platform"
         parts: dict[str, Any] = {
             "id": cid,
-            "title": _text(c.title),
+            "title": c.title.value if c.title else None,
             "ruleset_id": self.id,
             "tier": _word(tier),
             "goal": _word(goal),
-            "window": self.window(window),
-            "schedule": tuple(self.slot(i) for i in items if isinstance(i, _SCHEDULES)),
+            "window": self.time.window(window),
+            "schedule": tuple(slot(i) for i in items if isinstance(i, _SCHEDULES)),
             "priority": priority.value.value if priority else 0,
             # Unique across rulesets; `/` and `#` keep a group and a lone campaign apart.
             "group": f"{self.id}/{group.name.text}" if group else f"{self.id}#{cid}",
             "group_name": group.name.text if group else None,
             "stage": stage_word,
             "referral": referral.event.value if referral else None,
-            "limits": self.limits(by.get(A.LimitItem, ())),
-            "budgets": self.budgets(by.get(A.BudgetItem, ())),
+            "limits": rewards.limits(by.get(A.LimitItem, ())),
+            "budgets": rewards.budgets(by.get(A.BudgetItem, ())),
             "kind": "automatic" if discount else "lottery" if lottery else "coupons",
-            "discount": self.terms(discount.items) if discount else None,
-            "rewards": tuple(self.reward(b) for b in items if isinstance(b, _REWARDS)),
-            "lottery": self.lottery(lottery) if lottery else None,
+            "discount": rewards.terms(discount.items) if discount else None,
+            "rewards": tuple(rewards.reward(b) for b in items if isinstance(b, _REWARDS)),
+            "lottery": rewards.lottery(lottery) if lottery else None,
         }
         # Model reprs are plain and ordered; what they do not show is the meaning of the
         # segments that conditions and filters read, added as keys.
@@ -256,144 +224,10 @@ class _Compiler:
         self.used_filters.clear()
         return M.Campaign(index=index, check=check, fingerprint=fingerprint(canon), **parts)
 
-    def slot(self, item: A.DailyItem | A.WeeklyItem | A.MonthlyItem) -> M.Slot:
-        ranges = tuple((_seconds(r.start), _seconds(r.end)) for r in item.ranges)
-        if isinstance(item, A.DailyItem):
-            return M.Slot("daily", frozenset(), ranges)
-        if isinstance(item, A.WeeklyItem):
-            days = frozenset(WEEKDAYS.index(d.text) + 1 for d in item.days)
-            return M.Slot("weekly", days, ranges)
-        return M.Slot("monthly", frozenset(d.value for d in item.days), ranges)
-
-    # -- quotas (LANGUAGE.md 8) --
-
-    def period(self, p: A.Period | None) -> M.Period | None:
-        if p is None:
-            return None
-        if p.duration is not None:
-            return M.Period("seconds", p.duration.seconds)
-        assert p.word is not None
-        word: Any = p.word.text
-        return M.Period(word)
-
-    def limits(self, items: Sequence[object]) -> tuple[M.Limit, ...]:
-        return tuple(
-            M.Limit(_scope(i.scope.text), i.count.value, self.period(i.period))
-            for i in _of(items, A.LimitItem)
-        )
-
-    def stocks(self, items: Sequence[object]) -> tuple[M.Stock, ...]:
-        return tuple(M.Stock(i.count.value, self.period(i.period)) for i in _of(items, A.StockItem))
-
-    def budgets(self, items: Sequence[object]) -> tuple[M.Budget, ...]:
-        return tuple(
-            M.Budget(self.money(i.amount.value), self.period(i.period))
-            for i in _of(items, A.BudgetItem)
-        )
-
-    # -- benefits and rewards (LANGUAGE.md 7) --
-
-    def terms(self, items: Sequence[object]) -> M.Terms:
-        benefit = next(i for i in items if isinstance(i, _BENEFITS))
-        cap = _one(items, A.Cap)
-        min_spend = _one(items, A.MinSpend)
-        on = _one(items, A.OnItems)
-        return M.Terms(
-            self.benefit(benefit),
-            self.money(cap.amount.value) if cap else None,
-            self.money(min_spend.amount.value) if min_spend else None,
-            self._filter(on.expr) if on else None,
-        )
-
     def _filter(self, expr: A.Expr) -> M.ItemFilter:
         text = self.filter_texts[id(expr)]
         self.used_filters.append(text)
         return self.filters[text]
-
-    def benefit(self, b: A.Benefit) -> M.Benefit:
-        match b:
-            case A.ValueOff(amount=A.Percent(value=percent)):
-                return M.PercentOff(Fraction(percent))
-            case A.ValueOff(amount=A.Number(value=amount)):
-                return M.ValueOff(self.money(amount))
-            case A.Tiers(tiers=tiers) if tiers[0].kind == "spend":
-                return M.SpendTiers(
-                    tuple((self.money(t.threshold.value), self.save(t)) for t in tiers)
-                )
-            case A.Tiers(tiers=tiers):
-                return M.QtyTiers(tuple((int(t.threshold.value), self.save(t)) for t in tiers))
-            case A.Every(step=step, save=save):
-                return M.Every(self.money(step.value), self.money(save.value))
-            case A.BuyGet(buy=buy, get=get, percent=percent):
-                off = Fraction(100) if percent is None else Fraction(percent.value)
-                return M.BuyGet(buy.value, get.value, off)
-            case A.Gift(sku=sku, qty=qty):
-                return M.Gift(sku.value, qty.value if qty else 1)
-            case A.Points(points=points, per=per):
-                return M.Points(points.value, self.money(per.value) if per else None)
-        return M.FreeShipping()
-
-    def save(self, tier: A.Tier) -> M.Save:
-        if isinstance(tier.save, A.Percent):
-            return M.Save(percent=Fraction(tier.save.value))
-        return M.Save(amount=self.money(tier.save.value))
-
-    def coupon(self, cid: str, title: str | None, items: Sequence[object]) -> M.CouponSpec:
-        terms = self.terms(items)
-        face = terms.benefit.amount if isinstance(terms.benefit, M.ValueOff) else terms.cap
-        return M.CouponSpec(cid, title, terms, self.validity(items), face)
-
-    def validity(self, items: Sequence[object]) -> M.Validity:
-        """LANGUAGE.md 6.4; a date alone as an end is 23:59:59 of that day."""
-        for v in items:
-            if isinstance(v, A.ValidFor):
-                return M.Validity("after", seconds=v.duration.seconds)
-            if isinstance(v, A.ValidUntil):
-                return M.Validity("until", end=self.instant(v.until, end=True))
-            if isinstance(v, A.ValidRange):
-                start, end = self.instant(v.start), self.instant(v.end, end=True)
-                return M.Validity("range", start=start, end=end)
-        return M.Validity("window")
-
-    def reward(self, block: A.CouponBlock | A.PackBlock) -> M.Reward:
-        rid, title = block.name.text, _text(block.title)
-        if isinstance(block, A.CouponBlock):
-            specs: tuple[M.CouponSpec, ...] = (self.coupon(rid, title, block.items),)
-        else:
-            specs = tuple(
-                self.coupon(c.name.text, _text(c.title), c.items)
-                for c in _of(block.items, A.CouponBlock)
-            )
-        faces = [s.face_value for s in specs]
-        face = None if None in faces else sum(f for f in faces if f is not None)
-        kind: Any = "coupon" if isinstance(block, A.CouponBlock) else "pack"
-        quotas = block.items
-        return M.Reward(
-            rid, title, kind, specs, self.stocks(quotas), self.budgets(quotas),
-            self.limits(quotas), face,
-        )  # fmt: skip
-
-    def lottery(self, block: A.LotteryBlock) -> M.Lottery:
-        other = _one(block.items, A.Otherwise)
-        pity = _one(block.items, A.Guarantee)
-        return M.Lottery(
-            tuple(self.prize(p) for p in _of(block.items, A.Prize)),
-            other.text.value if other else None,
-            other.weight.value if other and other.weight else 0,
-            pity.prize.text if pity else None,
-            pity.misses.value if pity else 0,
-        )
-
-    def prize(self, p: A.Prize) -> M.Prize:
-        pid, title = p.name.text, _text(p.title)
-        stocks = self.stocks([p.stock] if p.stock else [])
-        if isinstance(p.kind, A.PrizeCoupon):
-            spec = self.coupon(pid, title, p.kind.items)
-            return M.Prize(pid, title, "coupon", spec, None, p.weight.value, stocks)
-        if isinstance(p.kind, A.PrizePoints):
-            points = p.kind.points.value
-            return M.Prize(pid, title, "points", None, points, p.weight.value, stocks)
-        return M.Prize(pid, title, "physical", None, None, p.weight.value, stocks)
 
 
 _SCHEDULES = (A.DailyItem, A.WeeklyItem, A.MonthlyItem)
@@ -402,7 +236,13 @@ _SINGLE_ITEMS = (
     A.TierItem, A.GoalItem,
 )  # fmt: skip
 _REWARDS = (A.CouponBlock, A.PackBlock)
-_BENEFITS = (A.ValueOff, A.Tiers, A.Every, A.BuyGet, A.FreeShipping, A.Gift, A.Points)
+
+
+def _by_type(items: Iterable[object]) -> dict[type, list[Any]]:
+    found: dict[type, list[Any]] = {}
+    for i in items:
+        found.setdefault(type(i), []).append(i)
+    return found
 
 
 def _attr_decls(tree: A.Ruleset) -> tuple[A.AttrDecl, ...]:
@@ -444,18 +284,5 @@ def _item_only(expr: A.Expr, env: Env) -> bool:
     return True
 
 
-def _text(s: A.Str | None) -> str | None:
-    return s.value if s else None
-
-
 def _word(item: A.TierItem | A.GoalItem | None) -> str | None:
     return item.word.text if item else None
-
-
-def _seconds(t: A.TimeLit) -> int:
-    assert t.seconds is not None
-    return t.seconds
-
-
-def _scope(word: str) -> Any:
-    return word

@@ -133,7 +133,8 @@ def test_cases_reports_a_failing_case_with_its_file_and_name(tmp_path: Path) -> 
     (tmp_path / "broken.yaml").write_text("name: [unclosed", encoding="utf-8")
     code, out, _ = run("cases", str(tmp_path))
     assert code == 1
-    assert "[a wrong expectation]: step 2 (evaluate): total_discount: expected 6.00, got 5.00" in out
+    failure = "[a wrong expectation]: step 2 (evaluate): total_discount: expected 6.00, got 5.00"
+    assert failure in out
     assert "broken.yaml" in out and "not valid YAML" in out
     assert out.strip().splitlines()[-1] == "0 passed, 2 failed"
 
