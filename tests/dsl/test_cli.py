@@ -24,7 +24,7 @@ campaign c {
 }
 """
 BAD = GOOD.replace("value 5 off", "value 5 off").replace(
-    "discount", 'when user.levle >= 1\n    deny when channel == 1\n    discount'
+    "discount", "when user.levle >= 1\n    deny when channel == 1\n    discount"
 )
 
 

@@ -18,7 +18,9 @@ from engine.store.open import open_store
 from tests.redis_server import RedisProcess
 
 HEADER = 'ruleset "shop"\ntimezone "Asia/Shanghai"\ncurrency CNY\n'
-V1 = HEADER + """
+V1 = (
+    HEADER
+    + """
 campaign deal {
     window 2026-11-01 .. 2026-11-30
     coupon c { value 30 off  min spend 199  valid 7d after claim  stock 3 }
@@ -26,7 +28,10 @@ campaign deal {
     group wallet
 }
 """
-V2 = HEADER + """
+)
+V2 = (
+    HEADER
+    + """
 campaign deal {
     window 2026-11-01 .. 2026-11-30
     stage shop
@@ -35,12 +40,16 @@ campaign deal {
     group wallet
 }
 """
-V3 = HEADER + """
+)
+V3 = (
+    HEADER
+    + """
 campaign other {
     window 2026-11-01 .. 2026-11-30
     discount { value 1 off }
 }
 """
+)
 NOW = parse_instant("2026-11-10T10:00:00+08:00")
 
 
