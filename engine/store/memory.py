@@ -33,6 +33,7 @@ from engine.store.keys import (
     coupon_entry,
     decode_entry,
     encode_entry,
+    packed_entry,
     pairs,
 )
 
@@ -163,11 +164,11 @@ class MemoryStore:
         fields = claim_entry(step, outcome, now)
         if step.draw is not None and draw is not None:
             fields["draw"] = {"u": step.draw.u, **draw, "prize": outcome.prize}
-        self._append(scope.tag, fields)
+        self._append(scope.tag, packed_entry(fields))  # as claim.lua writes it
 
-    def _append(self, tag: str, fields: Mapping[str, Any]) -> None:
+    def _append(self, tag: str, flat: list[str]) -> None:
         self._s.entries += 1
-        self._s.logs.setdefault(tag, []).append(((0, self._s.entries), encode_entry(fields)))
+        self._s.logs.setdefault(tag, []).append(((0, self._s.entries), flat))
 
     async def redeem(self, step: RedeemStep, now: int) -> RedeemResult:
         with self._lock:
@@ -190,7 +191,7 @@ class MemoryStore:
             return RedeemResult("rejected", verdict, coupon=record)
         redeemed = replace(record, state="redeemed", order=step.order, amount=int(verdict))
         self._s.coupons[key] = redeemed
-        self._append(step.tag, _coupon_entry("redeem", step.log, redeemed, now))
+        self._append(step.tag, encode_entry(_coupon_entry("redeem", step.log, redeemed, now)))
         return RedeemResult("redeemed", amount=redeemed.amount, coupon=redeemed)
 
     async def revert(self, step: RevertStep, now: int) -> RevertResult:
@@ -201,7 +202,7 @@ class MemoryStore:
                 return RevertResult("rejected", "unknown_code")
             if record.state != "redeemed":
                 return RevertResult("rejected", "not_redeemed", record)
-            self._append(step.tag, _coupon_entry("revert", step.log, record, now))
+            self._append(step.tag, encode_entry(_coupon_entry("revert", step.log, record, now)))
             issued = replace(record, state="issued", order=None, amount=None)
             self._s.coupons[key] = issued
             return RevertResult("reverted", coupon=issued)

@@ -1,15 +1,14 @@
 -- claim.lua: one claim step, atomically (engine/store/__init__.py ClaimStep; LANGUAGE.md
 -- 7.4, 8 and 10.2 step 6). Lua has no rollback, so every check comes before the first write.
 --
--- KEYS     every key the step may touch, each once, all under one {tag}: the idempotency
---          record, the log stream, the counters (checks, prize stocks and budgets, pity)
+-- KEYS     every key the step may touch, each once, all under one {tag}: the log stream,
+--          the idempotency record, the counters (checks, prize stocks and budgets, pity)
 --          and the coupon records of every outcome. ARGV names them by 1-based index.
 -- ARGV[1]  JSON object:
---   now      engine time, unix seconds (Lua never reads the clock)
 --   key      index of the idempotency record (hash: fp, result), 0 without a key
 --   fp       the claim's fingerprint;  kttl: the record's TTL in seconds, 0 for none
 --   refusal  a rule check's reason, "" for none
---   checks   [[index, limit, amount, reason, ttl], ...] in order (ttl 0: no EXPIRE)
+--   checks   flat runs of five: index, limit, amount, reason, ttl (0: no EXPIRE), in order
 --   outcomes [{w = weight, c = counters like checks (a prize's stocks, then budgets),
 --              cp = [[index, field, value, ...], ...] coupon records to create,
 --              f = [field, value, ...] the log entry, r = result JSON (with a key),
@@ -19,6 +18,8 @@
 --   log      index of the log stream
 -- Returns  {"replayed", result} | {"key_reused"} | {"rejected", reason} | {"code_taken"}
 --          | {"issued", outcome} with outcome 1-based
+--
+-- Engine time never enters: TTLs come relative (Lua never reads the clock).
 
 local a = cjson.decode(ARGV[1])
 
@@ -41,26 +42,53 @@ if a.refusal ~= '' then
   return {'rejected', a.refusal}
 end
 
+-- Every counter the step may read, in one MGET: one command instead of one GET each.
 local values, pending = {}, {}
-
-local function current(k)
-  local v = values[k]
-  if v == nil then
-    v = tonumber(redis.call('GET', KEYS[k]) or '0')
-    values[k] = v
+do
+  local wanted, seen = {}, {}
+  local function want(k)
+    if k > 0 and not seen[k] then
+      seen[k] = true
+      wanted[#wanted + 1] = k
+    end
   end
-  return v + (pending[k] or 0)
+  for i = 1, #a.checks, 5 do
+    want(a.checks[i])
+  end
+  for _, o in ipairs(a.outcomes) do
+    for i = 1, #o.c, 5 do
+      want(o.c[i])
+    end
+  end
+  if a.draw then
+    want(a.draw.pity)
+  end
+  if #wanted > 0 then
+    local names = {}
+    for i, k in ipairs(wanted) do
+      names[i] = KEYS[k]
+    end
+    local got = redis.call('MGET', unpack(names))
+    for i, k in ipairs(wanted) do
+      values[k] = tonumber(got[i] or '0')
+    end
+  end
 end
 
--- The first counter without room for its amount (on top of what the step already takes).
-local function first_full(counters)
+local function current(k)
+  return values[k] + (pending[k] or 0)
+end
+
+-- The first counter without room for its amount (on top of what the step already
+-- takes): its reason, or nil.
+local function first_full(c)
   local extra = {}
-  for _, c in ipairs(counters) do
-    local k = c[1]
-    if current(k) + (extra[k] or 0) + c[3] > c[2] then
-      return c
+  for i = 1, #c, 5 do
+    local k = c[i]
+    if current(k) + (extra[k] or 0) + c[i + 2] > c[i + 1] then
+      return c[i + 3]
     end
-    extra[k] = (extra[k] or 0) + c[3]
+    extra[k] = (extra[k] or 0) + c[i + 2]
   end
   return nil
 end
@@ -101,12 +129,16 @@ local function draw(outcomes, d)
   end
 end
 
-local function add(counters)
-  for _, c in ipairs(counters) do
-    if c[3] ~= 0 then
-      redis.call('INCRBY', KEYS[c[1]], int(c[3]))
-      if c[5] > 0 then
-        redis.call('EXPIRE', KEYS[c[1]], int(c[5]))
+local function add(c)
+  for i = 1, #c, 5 do
+    local amount = c[i + 2]
+    if amount ~= 0 then
+      local key = KEYS[c[i]]
+      local now = redis.call('INCRBY', key, int(amount))
+      -- A counter's expiry is its period's end, the same for every write: set it when
+      -- the write created the key (counters only grow), not on every claim.
+      if c[i + 4] > 0 and now == amount then
+        redis.call('EXPIRE', key, int(c[i + 4]))
       end
     end
   end
@@ -115,10 +147,11 @@ end
 -- Steps 3 and 4: checks in order, then the outcome.
 local full = first_full(a.checks)
 if full then
-  return {'rejected', full[4]}
+  return {'rejected', full}
 end
-for _, c in ipairs(a.checks) do
-  pending[c[1]] = (pending[c[1]] or 0) + c[3]
+for i = 1, #a.checks, 5 do
+  local k = a.checks[i]
+  pending[k] = (pending[k] or 0) + a.checks[i + 2]
 end
 
 local chosen, weights, by_pity = 1, nil, false
@@ -130,7 +163,7 @@ if a.draw then
 else
   full = first_full(a.outcomes[1].c)
   if full then
-    return {'rejected', full[4]}
+    return {'rejected', full}
   end
 end
 local outcome = a.outcomes[chosen]
