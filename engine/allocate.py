@@ -36,21 +36,32 @@ def allocate_stage(
         amount = discount.amount
         if amount:
             lines = discount.lines
-            weights = []
             room = 0
             for i in lines:
-                weights.append(left[i])
                 room += left[i]
-            if amount > room:
+            if amount >= room:
                 if room == 0:
                     removed.append(discount)
                     continue
-                amount = discount.amount = room
-            for i, share in zip(lines, split(amount, weights), strict=True):
-                # A line with nothing left, or a share that rounds to nothing, gets none.
-                if share:
-                    left[i] -= share
-                    allocations[i].append((discount, share))
+                # It takes all that is left on its lines: the split would give each line
+                # exactly its amount left, so no split is needed.
+                discount.amount = room
+                for i in lines:
+                    share = left[i]
+                    if share:
+                        left[i] = 0
+                        allocations[i].append((discount, share))
+            elif len(lines) == 1:
+                i = lines[0]
+                left[i] -= amount
+                allocations[i].append((discount, amount))
+            else:
+                weights = [left[i] for i in lines]
+                for i, share in zip(lines, split(amount, weights), strict=True):
+                    # A line with nothing left, or a share that rounds to nothing, gets none.
+                    if share:
+                        left[i] -= share
+                        allocations[i].append((discount, share))
         # A gift or points discount (amount 0) stays, with no allocation.
         discounts.append(discount)
     return removed

@@ -12,6 +12,7 @@ to the applicable amount A), points, or a reason: `below_threshold` or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from types import MappingProxyType
 
 from dsl.context import NO_ATTRIBUTES, Bound, Context, Item, Lists
@@ -65,8 +66,25 @@ def compute(
     if min_spend is not None and applicable < min_spend:
         return 0, 0, BELOW_THRESHOLD, applicable
     benefit = terms.benefit
-    kind = type(benefit)
-    if kind in _BY_AMOUNT:
+    # The benefits measured on A are inlined here, most common first: this runs for every
+    # offer of every request, and each function call costs as much as the arithmetic.
+    raw: int | None
+    if type(benefit) is SpendTiers:
+        save = None
+        for threshold, reached in benefit.tiers:
+            if applicable < threshold:
+                break
+            save = reached
+        if save is None:
+            return 0, 0, BELOW_THRESHOLD, applicable
+        raw = save.amount if save.amount is not None else _percent(applicable, save.percent)
+    elif type(benefit) is PercentOff:
+        raw = percent_of(applicable, benefit.percent)
+    elif type(benefit) is ValueOff:
+        raw = benefit.amount
+    elif type(benefit) is FreeShipping:
+        raw = shipping
+    elif type(benefit) is Every:
         raw = _by_amount(benefit, applicable, shipping)
     elif type(benefit) is Gift:
         return 0, 0, None, applicable
@@ -82,8 +100,14 @@ def compute(
     cap = terms.cap
     if cap is not None and raw > cap:
         raw = cap
-    ceiling = shipping if kind is FreeShipping else applicable
+    ceiling = shipping if type(benefit) is FreeShipping else applicable
     return (raw if raw < ceiling else ceiling), 0, None, applicable
+
+
+def _percent(amount: int, percent: Fraction | None) -> int:
+    """`percent_of` for a percentage that is set."""
+    assert percent is not None
+    return percent_of(amount, percent)
 
 
 def nudge(terms: Terms, applicable: int, current: int, shipping: int) -> tuple[int, int] | None:
@@ -93,19 +117,19 @@ def nudge(terms: Terms, applicable: int, current: int, shipping: int) -> tuple[i
     benefit = terms.benefit
     min_spend = terms.min_spend
     if min_spend is not None and applicable < min_spend:
-        if isinstance(benefit, (QtyTiers, BuyGet, Gift, Points)):
+        if type(benefit) in _NO_NUDGE:
             return None
         threshold = min_spend
-    elif isinstance(benefit, SpendTiers):
-        threshold = 0
+    elif type(benefit) is SpendTiers:
         for tier, _ in benefit.tiers:
             if tier > applicable:
                 threshold = tier
                 break
         else:
             return None
-    elif isinstance(benefit, Every):
-        threshold = (applicable // benefit.step + 1) * benefit.step
+    elif type(benefit) is Every:
+        step = benefit.step
+        threshold = (applicable // step + 1) * step
     else:
         return None
     raw = _by_amount(benefit, threshold, shipping)
@@ -114,7 +138,7 @@ def nudge(terms: Terms, applicable: int, current: int, shipping: int) -> tuple[i
     cap = terms.cap
     if cap is not None and raw > cap:
         raw = cap
-    ceiling = shipping if isinstance(benefit, FreeShipping) else threshold
+    ceiling = shipping if type(benefit) is FreeShipping else threshold
     save = raw if raw < ceiling else ceiling
     return (threshold - applicable, save) if save > current else None
 
@@ -149,7 +173,8 @@ def _by_amount(benefit: Benefit, applicable: int, shipping: int) -> int | None:
     return None
 
 
-_BY_AMOUNT = frozenset({SpendTiers, PercentOff, ValueOff, FreeShipping, Every})
+_NO_NUDGE = frozenset({QtyTiers, BuyGet, Gift, Points})
+"""Benefits without a money threshold to nudge towards."""
 
 
 def _by_units(

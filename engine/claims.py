@@ -18,18 +18,12 @@ import orjson
 
 from dsl.context import Bound, Context, ContextError, Lists
 from dsl.localtime import iso
-from dsl.model import DENIED, NOT_ELIGIBLE, Campaign, CompiledRuleset, CouponSpec, Prize, Reward
+from dsl.model import DENIED, NOT_ELIGIBLE, Campaign, CompiledRuleset, CouponSpec, Reward
 from engine.codes import new_code
 from engine.context import parse_context
 from engine.errors import RequestError
 from engine.ids import new_claim_id
-from engine.quotas import (
-    limit_counters,
-    pity_key,
-    prize_counters,
-    reward_counters,
-    tally_counter,
-)
+from engine.quotas import CounterPlan, pity_key, tally_counter
 from engine.registry import Loaded, Registry
 from engine.schedule import schedule_open, window_reason
 from engine.store import ClaimStep, Counter, Draw, NewCoupon, Outcome
@@ -174,119 +168,187 @@ def referral_refusal(event: str, ctx: Context) -> str | None:
     return None
 
 
-def build_step(
-    registry: Registry, parsed: ParsedClaim, refusal: str | None, now: int, rng: Random | None
-) -> ClaimStep:
-    loaded, ctx = parsed.loaded, parsed.ctx
-    campaign, ruleset = loaded.campaign, loaded.ruleset
-    claim_id = new_claim_id(now)
-    log = {
-        "type": "claim", "claim_id": claim_id, "campaign": campaign.id, "ruleset": ruleset.id,
-        "user": ctx.user_id, "device": ctx.device_id, "ip": ctx.ip, "key": parsed.key or "",
-        "time": now,
-    }  # fmt: skip
-    key_expiry = campaign.window.end + KEY_GRACE
+class Plans:
+    """The claim plan of every (loaded campaign, reward) claimed so far, made on first use.
 
-    def step(
-        checks: tuple[Counter, ...], outcomes: tuple[Outcome, ...], draw: Draw | None
-    ) -> ClaimStep:
-        return ClaimStep(
-            loaded.scope, ctx.user_id, parsed.key, parsed.fingerprint, refusal, checks, outcomes,
-            draw, log, key_expiry,
-        )  # fmt: skip
+    Keyed by the identity of the `Loaded` (a new version is a new object, so its plans
+    are made again) and kept with it, so that an id is never reused while its entry lives.
+    """
 
-    if refusal is not None:
-        return step((), (), None)
-    tz = ruleset.tz
-    checks = limit_counters(campaign, parsed.reward, ctx, now, tz)
-    issue = _Issuer(registry, loaded, claim_id, now)
-    if parsed.reward is not None:
-        checks += reward_counters(campaign, parsed.reward, now, tz)
-        outcomes: tuple[Outcome, ...] = (issue.reward(parsed.reward),)
-        draw = None
-    else:
-        outcomes, draw = _lottery(issue, ctx.user_id, now, rng)
-    return step(tuple(checks), outcomes, draw)
+    __slots__ = ("_plans", "_registry")
+    _MAX = 4096  # versions come and go: a full table is cleared and refilled on demand
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._plans: dict[tuple[int, str], ClaimPlan] = {}
+
+    def get(self, loaded: Loaded, reward: Reward | None) -> ClaimPlan:
+        key = (id(loaded), reward.id if reward is not None else "")
+        plan = self._plans.get(key)
+        if plan is None or plan.loaded is not loaded:
+            if len(self._plans) >= self._MAX:
+                self._plans.clear()
+            plan = self._plans[key] = ClaimPlan(self._registry, loaded, reward)
+        return plan
 
 
-def _lottery(
-    issue: _Issuer, user: str, now: int, rng: Random | None
-) -> tuple[tuple[Outcome, ...], Draw]:
-    campaign = issue.loaded.campaign
+class ClaimPlan:
+    """What a claim of one reward (or of a lottery) of one loaded campaign needs, prepared
+    once: its counters (quotas.CounterPlan), its coupons' terms and validity, its result
+    JSON up to the claim id, codes and validity, so that a claim only fills those in."""
+
+    __slots__ = ("counters", "coupons", "key_expiry", "loaded", "outcomes", "reward")
+
+    def __init__(self, registry: Registry, loaded: Loaded, reward: Reward | None) -> None:
+        campaign, ruleset = loaded.campaign, loaded.ruleset
+        self.loaded, self.reward = loaded, reward
+        self.counters = CounterPlan(campaign, reward, ruleset.tz)
+        self.key_expiry = campaign.window.end + KEY_GRACE
+        self.coupons = [_CouponPlan(registry, loaded, spec) for spec in _specs(campaign, reward)]
+        self.outcomes = _outcome_plans(campaign, reward)
+
+
+def _specs(campaign: Campaign, reward: Reward | None) -> list[CouponSpec]:
+    """Every coupon a claim may issue, in outcome order."""
+    if reward is not None:
+        return list(reward.coupons)
+    assert campaign.lottery is not None
+    return [p.coupon for p in campaign.lottery.prizes if p.coupon is not None]
+
+
+class _CouponPlan:
+    """One coupon spec: its terms id, and its validity with the ISO texts of the result,
+    kept for the current engine second (every claim of that second shares them)."""
+
+    __slots__ = ("_at", "_campaign", "_json", "_tz", "_validity", "spec", "terms")
+
+    def __init__(self, registry: Registry, loaded: Loaded, spec: CouponSpec) -> None:
+        self.spec = spec
+        self.terms = registry.terms_id(loaded.ruleset, loaded.campaign, spec)
+        self._campaign, self._tz = loaded.campaign, loaded.ruleset.tz
+        self._json = '{"reward":' + orjson.dumps(spec.id).decode() + ',"code":"'
+        self._at = -1
+        self._validity = (0, 0, "")
+
+    def issue(self, code: str, now: int) -> tuple[NewCoupon, str]:
+        """The coupon with `code` issued at `now`, and its JSON in the result."""
+        if now != self._at:
+            start, end = validity(self.spec, self._campaign, now)
+            tz = self._tz
+            tail = f'","valid_from":"{iso(start, tz)}","valid_until":"{iso(end, tz)}"}}'
+            self._validity, self._at = (start, end, tail), now
+        start, end, tail = self._validity
+        face = self.spec.face_value or 0
+        return NewCoupon(code, self.spec.id, self.terms, start, end, face), self._json + code + tail
+
+
+class _OutcomePlan:
+    """One way a claim can end: a reward, a prize or `otherwise`. `head` is its result
+    JSON up to the claim id; `coupons` how many of the plan's coupons it issues."""
+
+    __slots__ = ("coupons", "face", "head", "name", "prize", "tally", "weight")
+
+    def __init__(
+        self, campaign: Campaign, name: str, extra: dict[str, Any], face: int, coupons: int,
+        prize: str | None = None, weight: int = 0,
+    ) -> None:  # fmt: skip
+        body = orjson.dumps({"status": "issued", "campaign": campaign.id, **extra}).decode()
+        self.head = body[:-1] + ',"claim_id":"'
+        self.name, self.face, self.coupons = name, face, coupons
+        self.prize, self.weight = prize, weight
+        self.tally = tally_counter(name)
+
+
+def _outcome_plans(campaign: Campaign, reward: Reward | None) -> list[_OutcomePlan]:
+    if reward is not None:
+        face = reward.face_value or 0
+        return [_OutcomePlan(campaign, reward.id, {"reward": reward.id}, face, len(reward.coupons))]
     lottery = campaign.lottery
     assert lottery is not None
-    tz = issue.loaded.ruleset.tz
-    outcomes = [issue.prize(p, *prize_counters(campaign, p, now, tz)) for p in lottery.prizes]
+    plans = []
+    for p in lottery.prizes:
+        extra: dict[str, Any] = {"prize": p.id}
+        if p.title is not None:
+            extra["prize_title"] = p.title
+        if p.points is not None:
+            extra["points"] = p.points
+        coupons = 1 if p.coupon is not None else 0
+        plans.append(_OutcomePlan(campaign, p.id, extra, p.face_value, coupons, p.id, p.weight))
     if lottery.otherwise_text is not None:
-        outcomes.append(issue.otherwise(lottery.otherwise_text, lottery.otherwise_weight))
+        extra = {"prize": "otherwise", "prize_title": lottery.otherwise_text}
+        weight = lottery.otherwise_weight
+        plans.append(_OutcomePlan(campaign, "otherwise", extra, 0, 0, "otherwise", weight))
+    return plans
+
+
+def build_step(
+    plans: Plans, parsed: ParsedClaim, refusal: str | None, now: int, rng: Random | None
+) -> ClaimStep:
+    """The store step of a parsed claim: with a refusal, only what a replay needs; else the
+    counters, the outcomes with fresh codes and their result JSON, and the log entry."""
+    loaded, ctx = parsed.loaded, parsed.ctx
+    plan = plans.get(loaded, parsed.reward)
+    coupons = plan.coupons
+    # One draw from `secrets` for the claim id and every code: 80 bits each.
+    bits = secrets.randbits(80 * (1 + len(coupons)))
+    claim_id = new_claim_id(now, bits & _BITS_80)
+    log = {
+        "type": "claim", "claim_id": claim_id, "campaign": loaded.campaign.id,
+        "ruleset": loaded.ruleset.id, "user": ctx.user_id, "device": ctx.device_id,
+        "ip": ctx.ip, "key": parsed.key or "", "time": now,
+    }  # fmt: skip
+    if refusal is not None:
+        checks: tuple[Counter, ...] = ()
+        outcomes: tuple[Outcome, ...] = ()
+        draw = None
+    else:
+        checks = plan.counters.checks(ctx, now)
+        outcomes = _outcomes(plan, claim_id, bits >> 80, now)
+        draw = _draw(plan, ctx.user_id, rng) if parsed.reward is None else None
+    return ClaimStep(
+        loaded.scope, ctx.user_id, parsed.key, parsed.fingerprint, refusal, checks, outcomes,
+        draw, log, plan.key_expiry,
+    )  # fmt: skip
+
+
+_BITS_80 = (1 << 80) - 1
+
+
+def _outcomes(plan: ClaimPlan, claim_id: str, bits: int, now: int) -> tuple[Outcome, ...]:
+    tag = plan.loaded.scope.tag
+    issued = []
+    for coupon in plan.coupons:
+        issued.append(coupon.issue(new_code(tag, bits & _BITS_80), now))
+        bits >>= 80
+    prizes = plan.counters.prizes(now) if plan.reward is None else ()
+    found, at = [], 0
+    for i, o in enumerate(plan.outcomes):
+        mine = issued[at : at + o.coupons]
+        at += o.coupons
+        new = tuple(c for c, _ in mine)
+        result = (
+            f'{o.head}{claim_id}","coupons":[{",".join(j for _, j in mine)}],"replayed":false}}'
+        )
+        log = {"reward": o.name, "codes": [c.code for c in new], "face_value": o.face}
+        if i < len(prizes):  # a prize: its stocks, and the campaign's budgets (7.4)
+            stocks, budgets = prizes[i]
+            found.append(Outcome(o.prize, o.weight, (*stocks, o.tally), budgets, new, result, log))
+        else:
+            found.append(Outcome(o.prize, o.weight, (o.tally,), (), new, result, log))
+    return tuple(found)
+
+
+def _draw(plan: ClaimPlan, user: str, rng: Random | None) -> Draw:
+    campaign = plan.loaded.campaign
+    lottery = campaign.lottery
+    assert lottery is not None
     ids = [p.id for p in lottery.prizes]
     guarantee = ids.index(lottery.guarantee) if lottery.guarantee is not None else None
     u = rng.random() if rng is not None else secrets.randbits(53) / (1 << 53)
-    draw = Draw(
+    return Draw(
         u, lottery.otherwise_text is not None, guarantee, lottery.guarantee_after,
         pity_key(user), campaign.window.end + KEY_GRACE,
     )  # fmt: skip
-    return tuple(outcomes), draw
-
-
-class _Issuer:
-    """Builds the outcomes of one claim: coupons with fresh codes, and the result JSON."""
-
-    def __init__(self, registry: Registry, loaded: Loaded, claim_id: str, now: int) -> None:
-        self.registry = registry
-        self.loaded = loaded
-        self.claim_id = claim_id
-        self.now = now
-
-    def reward(self, reward: Reward) -> Outcome:
-        coupons = tuple(self._coupon(spec) for spec in reward.coupons)
-        result = self._result({"reward": reward.id}, coupons)
-        face = reward.face_value or 0
-        tally = (tally_counter(reward.id),)
-        return Outcome(None, 0, tally, (), coupons, result, self._log(reward.id, coupons, face))
-
-    def prize(self, prize: Prize, stocks: list[Counter], budgets: list[Counter]) -> Outcome:
-        coupons = (self._coupon(prize.coupon),) if prize.coupon is not None else ()
-        extra: dict[str, Any] = {"prize": prize.id}
-        if prize.title is not None:
-            extra["prize_title"] = prize.title
-        if prize.points is not None:
-            extra["points"] = prize.points
-        result = self._result(extra, coupons)
-        log = self._log(prize.id, coupons, prize.face_value)
-        counters = (*stocks, tally_counter(prize.id))
-        return Outcome(prize.id, prize.weight, counters, tuple(budgets), coupons, result, log)
-
-    def otherwise(self, text: str, weight: int) -> Outcome:
-        result = self._result({"prize": "otherwise", "prize_title": text}, ())
-        tally = (tally_counter("otherwise"),)
-        return Outcome("otherwise", weight, tally, (), (), result, self._log("otherwise", (), 0))
-
-    def _coupon(self, spec: CouponSpec) -> NewCoupon:
-        loaded = self.loaded
-        terms = self.registry.terms_id(loaded.ruleset, loaded.campaign, spec)
-        start, end = validity(spec, loaded.campaign, self.now)
-        return NewCoupon(
-            new_code(loaded.scope.tag), spec.id, terms, start, end, spec.face_value or 0
-        )
-
-    def _result(self, extra: dict[str, Any], coupons: tuple[NewCoupon, ...]) -> str:
-        tz = self.loaded.ruleset.tz
-        body: dict[str, Any] = {
-            "status": "issued", "campaign": self.loaded.campaign.id, **extra,
-            "claim_id": self.claim_id,
-            "coupons": [
-                {"reward": c.reward, "code": c.code, "valid_from": iso(c.valid_from, tz),
-                 "valid_until": iso(c.valid_until, tz)}
-                for c in coupons
-            ],
-            "replayed": False,
-        }  # fmt: skip
-        return orjson.dumps(body).decode()
-
-    @staticmethod
-    def _log(outcome: str, coupons: tuple[NewCoupon, ...], face: int) -> dict[str, Any]:
-        return {"reward": outcome, "codes": [c.code for c in coupons], "face_value": face}
 
 
 def validity(spec: CouponSpec, campaign: Campaign, now: int) -> tuple[int, int]:
@@ -305,3 +367,32 @@ def decode_result(text: str, *, replayed: bool) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads(text)
     result["replayed"] = replayed
     return result
+
+
+_NOT_REPLAYED = '"replayed":false}'
+
+
+def result_json(text: str, *, replayed: bool) -> bytes:
+    """A stored result as the answer's JSON: as stored, or with `replayed` true. Results
+    end with `"replayed":false}` (ClaimPlan builds them so); anything else is decoded.
+
+    >>> result_json('{"status":"issued","replayed":false}', replayed=True)
+    b'{"status":"issued","replayed":true}'
+    """
+    if not replayed:
+        return text.encode()
+    if text.endswith(_NOT_REPLAYED):
+        return (text[: -len(_NOT_REPLAYED)] + '"replayed":true}').encode()
+    return orjson.dumps(decode_result(text, replayed=True))
+
+
+_REJECTED: dict[str, bytes] = {}
+
+
+def rejected_json(reason: str) -> bytes:
+    """The answer of a refused claim; one bytes object per reason, made once."""
+    found = _REJECTED.get(reason)
+    if found is None:
+        body = {"status": "rejected", "reason": reason or None, "replayed": False}
+        found = _REJECTED[reason] = orjson.dumps(body)
+    return found

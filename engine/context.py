@@ -16,13 +16,15 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NoReturn
 
 from dsl.context import Context, ContextError, Item
 from dsl.localtime import parse_instant
 
 _MISSING: Any = object()
 _NO_TAGS: tuple[str, ...] = ()
+# Shared by every line without attributes: nothing writes to a context's attribute objects.
+_NO_ATTRIBUTES: dict[str, Any] = {}
 _STRING = "must be a string"
 _INTEGER = "must be an integer"
 _BOOLEAN = "must be true or false"
@@ -44,6 +46,16 @@ _INSTANT_CACHE: dict[str, int] = {}
 _IP_CACHE: dict[str, tuple[str, str]] = {}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _SECOND = dt.timedelta(seconds=1)
+_new = object.__new__
+_CONTEXT_SLOTS = frozenset(
+    "now currency user_id level risk_score is_new phone_verified user_tags registered_at "
+    "account_age user_attributes items total shipping cart_attributes channel region "
+    "device_id ip ip_scope referral_event referral_inviter referral_invitee "
+    "referral_invitee_device".split()
+)
+if frozenset(Context.__slots__) != _CONTEXT_SLOTS:
+    # parse_context writes every slot itself instead of calling Context.__init__.
+    raise ImportError("engine/context.py: parse_context must write every Context slot")
 
 
 def resolve_currency(raw_cart: object, loaded_currencies: Collection[str]) -> str:
@@ -73,31 +85,38 @@ def parse_money(value: object, minor_units: int, path: str) -> int:
     (1990, 500, 500)
     """
     if type(value) is str:
-        cache = _MONEY_CACHE[minor_units]
-        minor = cache.get(value)
+        minor = _MONEY_CACHE[minor_units].get(value)
+        if minor is None:
+            minor = _money_text(value, minor_units)
         if minor is not None:
-            return minor
-        # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods: cheaper than a regex match.
-        whole, dot, frac = value.partition(".")
-        if (
-            whole.isdigit()
-            and value.isascii()
-            and (whole[0] != "0" or len(whole) == 1)
-            and (not dot or (0 < len(frac) <= minor_units and frac.isdigit()))
-            and len(value) <= _MAX_MONEY_TEXT
-        ):
-            minor = int(whole) * _SCALES[minor_units]
-            if frac:
-                minor += int(frac) * _SCALES[minor_units - len(frac)]
-            if len(cache) >= _CACHE_SIZE:
-                cache.clear()
-            cache[value] = minor
             return minor
     elif type(value) is int and value >= 0:
         return value * _SCALES[minor_units]
     decimals = f"at most {minor_units} decimals" if minor_units else "no decimals"
     raise ContextError(path, f"must be an amount: a string like \"19.90\" ({decimals}) "
                        "or a non-negative integer")  # fmt: skip
+
+
+def _money_text(value: str, minor_units: int) -> int | None:
+    """A money string in minor units, remembered; None when it breaks the pattern."""
+    # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods: cheaper than a regex match.
+    whole, dot, frac = value.partition(".")
+    if not (
+        whole.isdigit()
+        and value.isascii()
+        and (whole[0] != "0" or len(whole) == 1)
+        and (not dot or (0 < len(frac) <= minor_units and frac.isdigit()))
+        and len(value) <= _MAX_MONEY_TEXT
+    ):
+        return None
+    minor = int(whole) * _SCALES[minor_units]
+    if frac:
+        minor += int(frac) * _SCALES[minor_units - len(frac)]
+    cache = _MONEY_CACHE[minor_units]
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[value] = minor
+    return minor
 
 
 def normalise_ip(text: str) -> tuple[str, str]:
@@ -132,14 +151,22 @@ def parse_context(raw: dict[str, Any], *, now: int, currency: str, minor_units: 
     """
     if type(raw) is not dict:
         raise ContextError("context", "must be an object")
-    ctx = Context(now, currency)
+    # Every slot is written exactly once below (`_CONTEXT_SLOTS`), so `Context.__init__`,
+    # which would write all 24 defaults first, is skipped: a third of an empty context.
+    ctx = _new(Context)
+    ctx.now = now
+    ctx.currency = currency
     get = raw.get
     value = get("user", _MISSING)
-    if value is not _MISSING:
-        _user(ctx, _object(value, "user"), now)
+    if value is _MISSING:
+        _no_user(ctx, now)
+    else:
+        _user(ctx, value, now)
     value = get("cart", _MISSING)
-    if value is not _MISSING:
-        _cart(ctx, _object(value, "cart"), currency, minor_units)
+    if value is _MISSING:
+        ctx.items, ctx.total, ctx.shipping, ctx.cart_attributes = (), 0, 0, {}
+    else:
+        _cart(ctx, value, currency, minor_units)
     value = ctx.channel = get("channel", "")
     if type(value) is not str:
         raise ContextError("channel", _STRING)
@@ -147,22 +174,41 @@ def parse_context(raw: dict[str, Any], *, now: int, currency: str, minor_units: 
     if type(value) is not str:
         raise ContextError("region", _STRING)
     value = get("device", _MISSING)
-    if value is not _MISSING:
+    if value is _MISSING:
+        ctx.device_id = ""
+    else:
         value = ctx.device_id = _object(value, "device").get("id", "")
         if type(value) is not str:
             raise ContextError("device.id", _STRING)
     value = get("ip", "")
     if value:
         ctx.ip, ctx.ip_scope = _ip(value)
-    elif value != "":
+    elif value == "":
+        ctx.ip = ctx.ip_scope = ""
+    else:
         raise ContextError("ip", _STRING)
     value = get("referral", _MISSING)
-    if value is not _MISSING:
+    if value is _MISSING:
+        ctx.referral_event = ctx.referral_inviter = ""
+        ctx.referral_invitee = ctx.referral_invitee_device = ""
+    else:
         _referral(ctx, _object(value, "referral"))
     return ctx
 
 
-def _user(ctx: Context, user: dict[str, Any], now: int) -> None:
+def _no_user(ctx: Context, now: int) -> None:
+    ctx.user_id = ""
+    ctx.level = ctx.risk_score = 0
+    ctx.is_new = ctx.phone_verified = False
+    ctx.user_tags = ()
+    ctx.registered_at = now
+    ctx.account_age = 0
+    ctx.user_attributes = {}
+
+
+def _user(ctx: Context, user: object, now: int) -> None:
+    if type(user) is not dict:
+        raise ContextError("user", "must be an object")
     get = user.get
     value = ctx.user_id = get("id", "")
     if type(value) is not str:
@@ -181,9 +227,18 @@ def _user(ctx: Context, user: dict[str, Any], now: int) -> None:
         raise ContextError("user.phone_verified", _BOOLEAN)
     value = get("tags", _NO_TAGS)
     if value is not _NO_TAGS:
-        ctx.user_tags = _strings(value, "user.tags")
+        if type(value) is not list:
+            raise ContextError("user.tags", "must be a list of strings")
+        for tag in value:
+            if type(tag) is not str:
+                raise ContextError("user.tags", "must be a list of strings")
+        value = tuple(value)
+    ctx.user_tags = value
     value = get("registered_at", _MISSING)
-    if value is not _MISSING:
+    if value is _MISSING:
+        ctx.registered_at = now
+        ctx.account_age = 0
+    else:
         try:
             registered = _instant(_string(value, "user.registered_at"))
         except ValueError:
@@ -191,30 +246,36 @@ def _user(ctx: Context, user: dict[str, Any], now: int) -> None:
         ctx.registered_at = registered
         ctx.account_age = now - registered if registered < now else 0
     value = get("attributes", _MISSING)
-    if value is not _MISSING:
-        ctx.user_attributes = _object(value, "user.attributes")
+    ctx.user_attributes = {} if value is _MISSING else _object(value, "user.attributes")
 
 
-def _cart(ctx: Context, cart: dict[str, Any], currency: str, minor_units: int) -> None:
+def _cart(ctx: Context, cart: object, currency: str, minor_units: int) -> None:
+    if type(cart) is not dict:
+        raise ContextError("cart", "must be an object")
     get = cart.get
-    value = get("currency", _MISSING)
-    if value is not _MISSING and _string(value, "cart.currency") != currency:
-        raise ContextError("cart.currency", f"must be {currency}")
+    value = get("currency", currency)
+    if value != currency:
+        raise ContextError(
+            "cart.currency", f"must be {currency}" if type(value) is str else _STRING
+        )
     value = get("items", _MISSING)
-    if value is not _MISSING:
-        if type(value) is not list:
-            raise ContextError("cart.items", "must be a list")
-        items = ctx.items = _items(value, minor_units)
-        ctx.total = sum([item.amount for item in items])
+    if value is _MISSING:
+        ctx.items, ctx.total = (), 0
+    elif type(value) is list:
+        ctx.items, ctx.total = _items(value, minor_units)
+    else:
+        raise ContextError("cart.items", "must be a list")
     value = get("total", _MISSING)
-    if value is not _MISSING and parse_money(value, minor_units, "cart.total") != ctx.total:
-        raise ContextError("cart.total", "differs from the sum of price x qty of the items")
+    if value is not _MISSING:
+        total = _MONEY_CACHE[minor_units].get(value) if type(value) is str else None
+        if total is None:
+            total = parse_money(value, minor_units, "cart.total")
+        if total != ctx.total:
+            raise ContextError("cart.total", "differs from the sum of price x qty of the items")
     value = get("shipping", _MISSING)
-    if value is not _MISSING:
-        ctx.shipping = parse_money(value, minor_units, "cart.shipping")
+    ctx.shipping = 0 if value is _MISSING else parse_money(value, minor_units, "cart.shipping")
     value = get("attributes", _MISSING)
-    if value is not _MISSING:
-        ctx.cart_attributes = _object(value, "cart.attributes")
+    ctx.cart_attributes = {} if value is _MISSING else _object(value, "cart.attributes")
 
 
 def _ip(value: object) -> tuple[str, str]:
@@ -232,59 +293,92 @@ def _ip(value: object) -> tuple[str, str]:
     return known
 
 
-def _items(raw_items: list[Any], minor_units: int) -> tuple[Item, ...]:
-    # The hot loop of a request: money from the cache first, paths built only on errors.
+def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], int]:
+    """The lines and their total. The hot loop of a request: one pass that accepts the
+    usual line (a dict whose sku, price and qty are right) with as few operations as
+    possible; any doubt goes to `_item_error`, which checks the line again in the order
+    the errors are reported and raises."""
     money = _MONEY_CACHE[minor_units]
     scale = _SCALES[minor_units]
     items = []
+    total = 0
     for i, raw in enumerate(raw_items):
-        if type(raw) is not dict:
-            raise ContextError(f"cart.items[{i}]", "must be an object")
-        get = raw.get
-        sku = get("sku", _MISSING)
-        price = get("price", _MISSING)
-        qty = get("qty", _MISSING)
-        category = get("category", "")
-        shop = get("shop", "")
-        tags = get("tags", _NO_TAGS)
-        attributes = get("attributes", _MISSING)
-        if type(price) is int and price >= 0:
+        try:
+            # Subscripts cost less than `.get()` calls; a missing key or a line that is
+            # not an object (a list or a string cannot take a string subscript) is rare.
+            sku = raw["sku"]
+            price = raw["price"]
+            qty = raw["qty"]
+        except (KeyError, TypeError):
+            _item_error(i, raw, minor_units)
+        if type(price) is str:
+            value = money.get(price)
+            if value is None:
+                value = _money_text(price, minor_units)
+                if value is None:
+                    _item_error(i, raw, minor_units)
+            price = value
+        elif type(price) is int and price >= 0:
             price *= scale
         else:
-            cached = money.get(price) if type(price) is str else None
-            if cached is None:
-                cached = _required_money(price, minor_units, f"cart.items[{i}].price")
-            price = cached
-        if type(sku) is not str or type(qty) is not int or qty < 1:
-            _item_field_error(i, sku, qty)
-        if type(category) is not str or type(shop) is not str:
-            field = "category" if type(category) is not str else "shop"
-            raise ContextError(f"cart.items[{i}].{field}", "must be a string")
-        if tags is not _NO_TAGS:
-            if type(tags) is not list:
-                raise ContextError(f"cart.items[{i}].tags", "must be a list of strings")
-            for tag in tags:
-                if type(tag) is not str:
-                    raise ContextError(f"cart.items[{i}].tags", "must be a list of strings")
-            tags = tuple(tags)
-        if attributes is _MISSING:
-            attributes = {}
-        elif type(attributes) is not dict:
-            raise ContextError(f"cart.items[{i}].attributes", "must be an object")
-        items.append(Item(i, sku, category, shop, price, qty, tags, attributes))
-    return tuple(items)
+            _item_error(i, raw, minor_units)
+        if type(sku) is not str or type(qty) is not int or qty < 1 or type(raw) is not dict:
+            _item_error(i, raw, minor_units)
+        # Most lines are sku, price and qty, perhaps with a category: their optional
+        # fields need no lookups. Fields the spec does not define count in `len(raw)`.
+        extra = len(raw)
+        if extra == 3:
+            items.append(Item(i, sku, "", "", price, qty, _NO_TAGS, _NO_ATTRIBUTES))
+        elif extra == 4 and "category" in raw:
+            category = raw["category"]
+            if type(category) is not str:
+                _item_error(i, raw, minor_units)
+            items.append(Item(i, sku, category, "", price, qty, _NO_TAGS, _NO_ATTRIBUTES))
+        else:
+            category = raw.get("category", "")
+            shop = raw.get("shop", "")
+            tags = raw.get("tags", _NO_TAGS)
+            attributes = raw.get("attributes", _NO_ATTRIBUTES)
+            if type(category) is not str or type(shop) is not str or type(attributes) is not dict:
+                _item_error(i, raw, minor_units)
+            if tags is not _NO_TAGS:
+                if type(tags) is not list:
+                    _item_error(i, raw, minor_units)
+                for tag in tags:
+                    if type(tag) is not str:
+                        _item_error(i, raw, minor_units)
+                tags = tuple(tags)
+            items.append(Item(i, sku, category, shop, price, qty, tags, attributes))
+        total += price * qty
+    return tuple(items), total
 
 
-def _required_money(value: object, minor_units: int, path: str) -> int:
-    if value is _MISSING:
-        raise ContextError(path, "is required")
-    return parse_money(value, minor_units, path)
-
-
-def _item_field_error(i: int, sku: object, qty: object) -> None:
+def _item_error(i: int, raw: object, minor_units: int) -> NoReturn:
+    """Raise the first error of line `i`, in the order: the line itself, price, sku,
+    qty, category, shop, tags, attributes."""
+    path = f"cart.items[{i}]"
+    if type(raw) is not dict:
+        raise ContextError(path, "must be an object")
+    get = raw.get
+    price = get("price", _MISSING)
+    if price is _MISSING:
+        raise ContextError(f"{path}.price", "is required")
+    parse_money(price, minor_units, f"{path}.price")
+    sku = get("sku", _MISSING)
     if type(sku) is not str:
-        raise ContextError(f"cart.items[{i}].sku", _required_string(sku))
-    raise ContextError(f"cart.items[{i}].qty", "must be an integer of at least 1")
+        raise ContextError(f"{path}.sku", _required_string(sku))
+    qty = get("qty", _MISSING)
+    if type(qty) is not int or qty < 1:
+        raise ContextError(f"{path}.qty", "must be an integer of at least 1")
+    for field in ("category", "shop"):
+        if type(get(field, "")) is not str:
+            raise ContextError(f"{path}.{field}", "must be a string")
+    tags = get("tags", [])
+    if type(tags) is not list or any(type(tag) is not str for tag in tags):
+        raise ContextError(f"{path}.tags", "must be a list of strings")
+    if type(get("attributes", {})) is not dict:
+        raise ContextError(f"{path}.attributes", "must be an object")
+    raise AssertionError(f"{path} was refused but has no error")  # pragma: no cover
 
 
 def _instant(text: str) -> int:

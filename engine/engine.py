@@ -18,7 +18,15 @@ from typing import Any
 from dsl.model import CompiledRuleset
 from engine import evaluation, redemptions
 from engine.caches import StoreCache
-from engine.claims import build_step, decode_result, parse_claim, rule_refusal
+from engine.claims import (
+    Plans,
+    build_step,
+    decode_result,
+    parse_claim,
+    rejected_json,
+    result_json,
+    rule_refusal,
+)
 from engine.clock import Clock
 from engine.dashboard import campaign_counters
 from engine.errors import RequestError
@@ -43,6 +51,7 @@ class Engine:
         self.registry = Registry()
         self.cache = StoreCache(store, refresh_interval)
         self.stats = OutcomeStats(store)
+        self._plans = Plans(self.registry)
         # A seed makes lottery draws repeatable (conformance cases); otherwise `secrets`.
         self._rng = Random(seed) if seed is not None else None
 
@@ -91,24 +100,46 @@ class Engine:
 
     # --- the four operations ------------------------------------------------------------------
 
-    async def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    async def evaluate(
+        self, request: Mapping[str, Any], *, claimable: bool = True
+    ) -> dict[str, Any]:
+        """The answer of LANGUAGE.md 10.1. `claimable=False` leaves out the store preview of
+        step 3 (`claimable` is then empty and the store checks of claimable rewards are not
+        explained), for a caller that shows claimable rewards elsewhere; the cart's
+        discounts, lines, nudges and rule-check explanations are the same."""
         await self.cache.fresh()
-        return await evaluation.evaluate(self, request, self.clock.now())
+        return await evaluation.evaluate(self, request, self.clock.now(), claimable=claimable)
 
     async def claim(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        status, reason, text = await self._claim(request)
+        if text is not None:
+            return decode_result(text, replayed=status == "replayed")
+        return {"status": "rejected", "reason": reason, "replayed": False}
+
+    async def claim_json(self, request: Mapping[str, Any]) -> tuple[str, str, bytes]:
+        """`claim` for a caller that answers JSON (the HTTP route): (`issued`, `replayed`
+        or `rejected`; the reason or ""; the answer's JSON). The result the store keeps is
+        JSON already: decoding it only to encode it again would be work for nothing."""
+        status, reason, text = await self._claim(request)
+        if text is not None:
+            return status, "", result_json(text, replayed=status == "replayed")
+        return "rejected", reason or "", rejected_json(reason or "")
+
+    async def _claim(self, request: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+        """(status, refusal reason, result JSON of an issued or replayed claim)."""
         now = self.clock.now()
         parsed = parse_claim(self.registry, request, now)
         await self.cache.fresh()
         scope = parsed.loaded.scope
         refusal = rule_refusal(
-            parsed, self.cache.view, self.is_paused(scope.ruleset, scope.campaign), now
+            parsed, self.cache.view, (scope.ruleset, scope.campaign) in self.cache.paused, now
         )
         if refusal is not None and parsed.key is None:
             # Without a key there is no replay to look for: a refusal needs no round trip.
             self.stats.note(scope, refusal)
-            return {"status": "rejected", "reason": refusal, "replayed": False}
+            return "rejected", refusal, None
         for _ in range(_CODE_RETRIES):
-            step = build_step(self.registry, parsed, refusal, now, self._rng)
+            step = build_step(self._plans, parsed, refusal, now, self._rng)
             result = await self.store.claim(step, now)
             if result.status != "code_taken":
                 break
@@ -120,11 +151,10 @@ class Engine:
                 f"key '{parsed.key}' was used for another claim of this user "
                 "(another reward, device or IP)",
             )
-        if result.status in ("issued", "replayed"):
-            assert result.result is not None
-            return decode_result(result.result, replayed=result.status == "replayed")
+        if result.status == "issued" or result.status == "replayed":
+            return result.status, None, result.result
         self.stats.note(scope, result.reason or "")
-        return {"status": "rejected", "reason": result.reason, "replayed": False}
+        return "rejected", result.reason, None
 
     async def redeem(self, request: Mapping[str, Any]) -> dict[str, Any]:
         return await redemptions.redeem(

@@ -107,27 +107,42 @@ def evaluate_cart(
     stages: tuple[list[OfferInput | CouponInput], ...] = ([], [], [])
     for offer in offers:
         stages[_STAGE_INDEX[offer.campaign.stage]].append(offer)
-    _stage_coupons(coupons, stages, out, explain)
-    filters: dict[tuple[str, int, str], tuple[int, ...]] = {}
+    if coupons:
+        _stage_coupons(coupons, stages, out, explain)
+    every_line = tuple(range(len(ctx.items)))
+    filters: dict[tuple[int, int], tuple[int, ...]] = {}
     queue: list[Discount] = []
     for entries in stages:
         if not entries:
             continue
-        entries.sort(key=EVALUATION_ORDER)
+        if len(entries) > 1:
+            entries.sort(key=EVALUATION_ORDER)
         candidates = []
         for entry in entries:
-            candidate = _candidate(entry, out, lists, filters, explain)
+            candidate = _candidate(entry, out, lists, filters, every_line, explain)
             if candidate is not None:
                 candidates.append(candidate)
-        chosen, beaten = choose(candidates)
-        removed = allocate_stage(chosen, out.left, out.allocations, out.discounts, queue)
-        if explain:
-            _outranked(beaten, out)
+        if not candidates:
+            continue
+        if len(candidates) == 1:
+            removed = allocate_stage(candidates, out.left, out.allocations, out.discounts, queue)
+        else:
+            chosen, beaten = choose(candidates)
+            removed = allocate_stage(chosen, out.left, out.allocations, out.discounts, queue)
+            if explain:
+                _outranked(beaten, out)
+        if explain and removed:
             _outranked(removed, out)
-    out.shipping_left, out.shipping_allocations, removed = ship(queue, ctx.shipping, out.discounts)
-    if explain:
-        _outranked(removed, out)
-    out.total_discount = sum([discount.amount for discount in out.discounts])
+    if queue:
+        out.shipping_left, out.shipping_allocations, removed = ship(
+            queue, ctx.shipping, out.discounts
+        )
+        if explain and removed:
+            _outranked(removed, out)
+    total = 0
+    for discount in out.discounts:
+        total += discount.amount
+    out.total_discount = total
     out.paid = sum(out.left) + out.shipping_left
     return out
 
@@ -156,7 +171,8 @@ def _candidate(
     entry: OfferInput | CouponInput,
     out: EvaluateOutcome,
     lists: Lists,
-    filters: dict[tuple[str, int, str], tuple[int, ...]],
+    filters: dict[tuple[int, int], tuple[int, ...]],
+    every_line: tuple[int, ...],
     explain: bool,
 ) -> Discount | None:
     """Step 3 for one offer: its amount on the stage's base amounts (what is left on the
@@ -169,7 +185,16 @@ def _candidate(
         campaign, terms, code = entry.campaign, entry.terms, entry.code
     if campaign is None or terms is None:
         return None
-    lines = _lines(terms.filter, campaign, entry.bound, ctx, lists, filters)
+    item_filter = terms.filter
+    if item_filter is None:
+        lines = every_line
+    else:
+        # Each filter is tested once per request and binding: equal filters of one
+        # ruleset are one object (the compiler shares them).
+        key = (id(item_filter), id(entry.bound))
+        found = filters.get(key)
+        lines = found if found is not None else _lines(item_filter, entry.bound, ctx, lists)
+        filters[key] = lines
     amount, points, reason, applicable = compute(terms, ctx.items, lines, out.left, ctx.shipping)
     if reason != NO_APPLICABLE_ITEMS:
         towards = nudge(terms, applicable, amount, ctx.shipping)
@@ -184,40 +209,27 @@ def _candidate(
             return None
         return Discount(
             campaign, entry.order, lines, amount, 0, None,
-            isinstance(terms.benefit, FreeShipping), code, entry.reward, entry.valid_until,
+            type(terms.benefit) is FreeShipping, code, entry.reward, entry.valid_until,
         )  # fmt: skip
     if reason is not None:
         if explain:
             out.explanations.append(Explanation(campaign.id, reason))
         return None
     benefit = terms.benefit
-    gift = benefit if isinstance(benefit, Gift) else None
-    free = isinstance(benefit, FreeShipping)
-    return Discount(campaign, entry.order, lines, amount, points, gift, free)
+    gift = benefit if type(benefit) is Gift else None
+    return Discount(
+        campaign, entry.order, lines, amount, points, gift, type(benefit) is FreeShipping
+    )
 
 
-def _lines(
-    item_filter: ItemFilter | None,
-    campaign: Campaign,
-    bound: Bound,
-    ctx: Context,
-    lists: Lists,
-    filters: dict[tuple[str, int, str], tuple[int, ...]],
-) -> tuple[int, ...]:
-    """The applicable lines, each filter tested once per request. A filter's meaning is
-    its text within one ruleset (segments differ between rulesets) and one binding."""
-    if item_filter is None:
-        return tuple(range(len(ctx.items)))
-    key = (campaign.ruleset_id, id(bound), item_filter.text)
-    lines = filters.get(key)
-    if lines is None:
-        test = item_filter.test
-        kept = []
-        for item in ctx.items:
-            if test(item, ctx, bound, lists):
-                kept.append(item.index)  # noqa: PERF401 (cheaper than a comprehension on 3.11)
-        lines = filters[key] = tuple(kept)
-    return lines
+def _lines(item_filter: ItemFilter, bound: Bound, ctx: Context, lists: Lists) -> tuple[int, ...]:
+    """The applicable lines of an `on items where` condition."""
+    test = item_filter.test
+    kept = []
+    for item in ctx.items:
+        if test(item, ctx, bound, lists):
+            kept.append(item.index)  # noqa: PERF401 (cheaper than a comprehension on 3.11)
+    return tuple(kept)
 
 
 def _outranked(discounts: Sequence[Discount], out: EvaluateOutcome) -> None:
@@ -234,34 +246,32 @@ def to_json(
 ) -> dict[str, Any]:
     """The answer of 10.1 as JSON-ready values; `claimable` entries and the rule-check
     `explanations` come from the engine and go first."""
-    text = MONEY_TEXTS[outcome.minor_units].__getitem__
-    ctx = outcome.ctx
-    left = outcome.left
-    allocations = outcome.allocations
-    # Loops rather than comprehensions (each costs a call on 3.11): this is per line.
+    texts = MONEY_TEXTS[outcome.minor_units]
+    text = texts.__getitem__
+    # A loop rather than a comprehension (each costs a call on 3.11), and the allocation
+    # objects built inline: this runs per line and per allocation.
     lines = []
-    for item in ctx.items:
-        i = item.index
+    per_line = zip(outcome.ctx.items, outcome.left, outcome.allocations, strict=True)
+    for item, paid, taken in per_line:
         parts = []
-        for d, amount in allocations[i]:
-            parts.append(_allocation(d, d.campaign.stage, text(amount)))
-        lines.append(
-            {
-                "line": i,
-                "sku": item.sku,
-                "qty": item.qty,
-                "list": text(item.amount),
-                "allocations": parts,
-                "paid": text(left[i]),
-            }
-        )
+        for d, amount in taken:
+            if d.code is None:
+                parts.append({"campaign": d.campaign.id, "stage": d.campaign.stage,
+                              "amount": text(amount)})  # fmt: skip
+            else:
+                parts.append(_allocation(d, d.campaign.stage, text(amount)))
+        lines.append({"line": item.index, "sku": item.sku, "qty": item.qty,
+                      "list": text(item.amount), "allocations": parts,
+                      "paid": text(paid)})  # fmt: skip
     shipping = {
-        "fee": text(ctx.shipping),
+        "fee": text(outcome.ctx.shipping),
         "allocations": [
             _allocation(d, "shipping", text(amount)) for d, amount in outcome.shipping_allocations
         ],
         "paid": text(outcome.shipping_left),
     }
+    explained = [_explanation(e) for e in explanations]
+    explained += [_explanation(e) for e in outcome.explanations]
     return {
         "discounts": [_discount(d, text) for d in outcome.discounts],
         "total_discount": text(outcome.total_discount),
@@ -270,7 +280,7 @@ def to_json(
         "paid": text(outcome.paid),
         "claimable": list(claimable),
         "nudges": [_nudge(n, text) for n in outcome.nudges],
-        "explanations": [_explanation(e) for e in (*explanations, *outcome.explanations)],
+        "explanations": explained,
     }
 
 
@@ -304,6 +314,8 @@ def _nudge(n: Nudge, text: Callable[[int], str]) -> dict[str, Any]:
 
 
 def _explanation(e: Explanation) -> dict[str, Any]:
+    if e.reward is None and e.code is None:
+        return {"campaign": e.campaign, "reason": e.reason}
     body: dict[str, Any] = {"campaign": e.campaign}
     if e.reward is not None:
         body["reward"] = e.reward

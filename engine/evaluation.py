@@ -3,26 +3,124 @@
 Steps 1 and 2 happen here (evaluation order, rule checks with one generated function per
 ruleset), the store is read for the claimable preview and the supplied coupons, and
 engine/evaluate.py computes stages, groups, allocation, nudges and explanations.
+
+What does not change from one request to the next is derived once per loaded set of
+rulesets and currency (`Plan`, kept by the registry until the next load): the campaigns
+in evaluation order with their window bounds, schedules, time zones and pause keys, the
+rulesets to bind and check, and the evaluation-order positions of supplied coupons. The
+window and schedule checks depend only on the campaign and the whole second `now`, so a
+plan remembers them for the last second it was asked about.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import compress
+from operator import lt
 from typing import TYPE_CHECKING, Any
 
-from dsl.context import Bound, Context, ContextError
-from dsl.model import CompiledRuleset
+from dsl.context import Bound, Context, ContextError, Lists
+from dsl.model import DENIED, NOT_ELIGIBLE, Campaign, CompiledRuleset
 from dsl.vocabulary import CURRENCIES
-from engine.claims import referral_check, status_reason, timing_refusal
+from engine.claims import referral_refusal
 from engine.context import parse_context, resolve_currency
 from engine.errors import RequestError
 from engine.evaluate import Explanation, OfferInput, evaluate_cart, to_json
 from engine.preview import preview
-from engine.registry import Loaded
+from engine.registry import Loaded, Registry
+from engine.schedule import schedule_open
 from engine.supplied import check_coupons
 
 if TYPE_CHECKING:
     from engine.engine import Engine
+
+_STATUS_REASONS: tuple[str | None, ...] = (None, "not_eligible", "denied")
+assert _STATUS_REASONS[NOT_ELIGIBLE] == "not_eligible" and _STATUS_REASONS[DENIED] == "denied"
+
+
+class _Entry:
+    """One campaign of a plan, with what its rule checks read, resolved once."""
+
+    __slots__ = ("automatic", "campaign", "id", "index", "key", "loaded", "order", "referral",
+                 "slot")  # fmt: skip
+
+    def __init__(self, loaded: Loaded, order: int, slot: int) -> None:
+        campaign = loaded.campaign
+        self.loaded = loaded
+        self.campaign = campaign
+        self.id = campaign.id
+        self.order = order  # its place in evaluation order
+        self.slot = slot  # its ruleset's place in `Plan.rulesets`
+        self.index = campaign.index  # its place in its ruleset's `check_all` answer
+        self.key = (loaded.ruleset.id, campaign.id)  # as the pause cache holds it
+        self.referral = campaign.referral
+        self.automatic = campaign.kind == "automatic"
+
+
+def _timing(loaded: Loaded, now: int) -> str | None:
+    """Window and schedule (10.1 step 2), the checks that depend only on `now`."""
+    campaign: Campaign = loaded.campaign
+    window = campaign.window
+    if now < window.start:
+        return "not_started"
+    if now > window.end:
+        return "ended"
+    if campaign.schedule and not schedule_open(campaign.schedule, window, now, loaded.ruleset.tz):
+        return "outside_schedule"
+    return None
+
+
+class Plan:
+    """The campaigns of every loaded ruleset in one currency, ready for evaluate."""
+
+    __slots__ = ("_at", "_open", "_reasons", "entries", "file_order", "ids", "minor_units",
+                 "positions", "rulesets")  # fmt: skip
+
+    def __init__(self, considered: Sequence[Loaded], minor_units: int) -> None:
+        rulesets: dict[str, CompiledRuleset] = {}
+        for loaded in considered:
+            rulesets.setdefault(loaded.ruleset.id, loaded.ruleset)
+        slots = {rid: i for i, rid in enumerate(rulesets)}
+        self.rulesets = tuple(rulesets.values())
+        self.minor_units = minor_units
+        self.entries = tuple(
+            _Entry(loaded, order, slots[loaded.ruleset.id])
+            for order, loaded in enumerate(considered)
+        )
+        self.positions = {entry.id: entry.order for entry in self.entries}
+        # One ruleset whose evaluation order is its file order and that has no referral
+        # campaign: eligibility is then a selection from its `check_all` list (`eligible`).
+        self.file_order = (
+            len(self.rulesets) == 1
+            and [e.index for e in self.entries] == list(range(len(self.entries)))
+            and all(e.referral is None for e in self.entries)
+        )
+        self.ids = tuple(entry.id for entry in self.entries)
+        self._at: int | None = None
+        self._reasons: tuple[str | None, ...] = ()
+        self._open: tuple[int, ...] = ()
+
+    def timing(self, now: int) -> tuple[str | None, ...]:
+        """Each entry's window or schedule refusal at `now` (None: open)."""
+        if now != self._at:
+            reasons = tuple(_timing(entry.loaded, now) for entry in self.entries)
+            self._reasons, self._open = reasons, tuple(int(r is None) for r in reasons)
+            self._at = now
+        return self._reasons
+
+    def open_flags(self, now: int) -> tuple[int, ...]:
+        """1 for each entry whose window and schedule are open at `now`, else 0."""
+        if now != self._at:
+            self.timing(now)
+        return self._open
+
+
+def plan_for(registry: Registry, currency: str) -> Plan:
+    """The registry's plan for `currency`, made on first use after each load."""
+    plan = registry.plans.get(currency)
+    if plan is None:
+        plan = registry.plans[currency] = Plan(registry.in_currency(currency), CURRENCIES[currency])
+    return plan
 
 
 def _request(request: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], bool]:
@@ -40,56 +138,97 @@ def _request(request: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], boo
     return raw, codes, explain
 
 
-def _context(engine: Engine, raw: dict[str, Any], now: int) -> Context:
+def check_context(
+    registry: Registry, raw: dict[str, Any], now: int
+) -> tuple[Plan, Context, list[Bound]]:
+    """The plan of the cart's currency, the validated context, and each ruleset's bound
+    attributes (every ruleset considered checks its `context` block, 10.9)."""
     try:
-        currency = resolve_currency(raw.get("cart"), engine.registry.currencies())
-        return parse_context(raw, now=now, currency=currency, minor_units=CURRENCIES[currency])
+        currency = resolve_currency(raw.get("cart"), registry.currencies())
+        plan = plan_for(registry, currency)
+        ctx = parse_context(raw, now=now, currency=currency, minor_units=plan.minor_units)
+        bounds = [ruleset.bind(ctx) for ruleset in plan.rulesets]
     except ContextError as exc:
         raise RequestError.invalid(exc.path, exc.message) from exc
+    return plan, ctx, bounds
 
 
-def _bind(rulesets: Sequence[CompiledRuleset], ctx: Context) -> dict[str, Bound]:
-    """Every ruleset considered checks the context against its `context` block (10.9)."""
-    try:
-        return {r.id: r.bind(ctx) for r in rulesets}
-    except ContextError as exc:
-        raise RequestError.invalid(exc.path, exc.message) from exc
+def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
+    """The ids of the campaigns whose rule checks (10.1 step 2) pass for the JSON context
+    `raw`, in evaluation order: what evaluate would go on to compute.
 
-
-async def evaluate(engine: Engine, request: Mapping[str, Any], now: int) -> dict[str, Any]:
-    raw, codes, explain = _request(request)
-    ctx = _context(engine, raw, now)
-    considered = engine.registry.in_currency(ctx.currency)
-    rulesets = {loaded.ruleset.id: loaded.ruleset for loaded in considered}
-    bounds = _bind(list(rulesets.values()), ctx)
+    Validation, attribute binding, the window, schedule, pause and referral checks and
+    the generated `when` / `deny when` code all run, as in `evaluate`."""
+    plan, ctx, bounds = check_context(engine.registry, raw, now)
     lists = engine.cache.view
-    statuses = {rid: r.check_all(ctx, bounds[rid], lists) for rid, r in rulesets.items()}
+    paused = engine.cache.paused
+    if plan.file_order and not paused:
+        ruleset = plan.rulesets[0]
+        statuses = ruleset.check_all(ctx, bounds[0], lists)
+        # OK is 0 and an open campaign's flag is 1: `status < flag` keeps exactly the open
+        # campaigns whose rules pass, with no Python-level loop over the campaigns.
+        return list(compress(plan.ids, map(lt, statuses, plan.open_flags(now))))
+    statuses_of = [r.check_all(ctx, b, lists) for r, b in zip(plan.rulesets, bounds, strict=True)]
+    reasons = _reasons(plan, ctx, statuses_of, paused, now)
+    return [entry.id for entry, reason in zip(plan.entries, reasons, strict=True) if reason is None]
+
+
+def _reasons(
+    plan: Plan,
+    ctx: Context,
+    statuses_of: Sequence[Sequence[int]],
+    paused: frozenset[tuple[str, str]],
+    now: int,
+) -> list[str | None]:
+    """Each entry's first failing rule check (10.1 step 2), None when all pass: window,
+    schedule, pause, referral, `when`, `deny when`."""
+    reasons: list[str | None] = []
+    for entry, reason in zip(plan.entries, plan.timing(now), strict=True):
+        if reason is None:
+            if paused and entry.key in paused:
+                reason = "paused"
+            elif entry.referral is not None:
+                reason = referral_refusal(entry.referral, ctx)
+            if reason is None:
+                reason = _STATUS_REASONS[statuses_of[entry.slot][entry.index]]
+        reasons.append(reason)
+    return reasons
+
+
+async def evaluate(
+    engine: Engine, request: Mapping[str, Any], now: int, *, claimable: bool = True
+) -> dict[str, Any]:
+    """The answer of 10.1. With `claimable=False` the store preview of claimable rewards
+    is skipped: `claimable` is empty and their store checks are not explained."""
+    raw, codes, explain = _request(request)
+    plan, ctx, bounds = check_context(engine.registry, raw, now)
+    lists: Lists = engine.cache.view
+    statuses_of = [r.check_all(ctx, b, lists) for r, b in zip(plan.rulesets, bounds, strict=True)]
+    reasons = _reasons(plan, ctx, statuses_of, engine.cache.paused, now)
     offers: list[OfferInput] = []
-    claimable: list[Loaded] = []
+    claimables: list[Loaded] = []
     explanations: list[Explanation] = []
-    for order, loaded in enumerate(considered):
-        campaign, rid = loaded.campaign, loaded.ruleset.id
-        reason = (
-            timing_refusal(loaded, engine.is_paused(rid, campaign.id), now)
-            or referral_check(campaign, ctx)
-            or status_reason(statuses[rid][campaign.index])
-        )
+    for entry, reason in zip(plan.entries, reasons, strict=True):
         if reason is not None:
-            explanations.append(Explanation(campaign.id, reason))
-        elif campaign.kind == "automatic":
-            offers.append(OfferInput(campaign, bounds[rid], order))
+            if explain:
+                explanations.append(Explanation(entry.id, reason))
+        elif entry.automatic:
+            offers.append(OfferInput(entry.campaign, bounds[entry.slot], entry.order))
         else:
-            claimable.append(loaded)
-    entries = await preview(engine.store, claimable, ctx, now)
-    positions = {loaded.campaign.id: i for i, loaded in enumerate(considered)}
-    coupons = await check_coupons(
-        engine.registry, engine.store, codes, ctx, positions, engine.is_paused
+            claimables.append(entry.loaded)
+    entries = await preview(engine.store, claimables, ctx, now) if claimable and claimables else []
+    coupons = (
+        await check_coupons(
+            engine.registry, engine.store, codes, ctx, plan.positions, engine.is_paused
+        )
+        if codes
+        else []
     )
-    outcome = evaluate_cart(ctx, CURRENCIES[ctx.currency], offers, coupons, lists, explain)
+    outcome = evaluate_cart(ctx, plan.minor_units, offers, coupons, lists, explain)
     if explain:
         explanations += [
             Explanation(e["campaign"], e["reason"], e.get("reward"))
             for e in entries
             if not e["available"]
         ]
-    return to_json(outcome, claimable=entries, explanations=explanations if explain else ())
+    return to_json(outcome, claimable=entries, explanations=explanations)

@@ -72,8 +72,10 @@ def percent_of(amount: int, percent: Fraction) -> int:
     >>> percent_of(2045, Fraction(10)), percent_of(1225, Fraction(25, 2))
     (205, 153)
     """
-    num = amount * percent.numerator
-    den = percent.denominator * 100
+    # One call rather than the two Python-level properties `numerator` and `denominator`.
+    numerator, denominator = percent.as_integer_ratio()
+    num = amount * numerator
+    den = denominator * 100
     q, r = divmod(num, den)
     # divmod floors toward -inf; amounts here are never negative, so this is half-up.
     return q + 1 if 2 * r >= den else q
@@ -102,12 +104,9 @@ def split(total: int, weights: Sequence[int]) -> list[int]:
         remainders.append(quota - q * whole)
         left -= q
     if left == 1:
-        # The usual case: the first of the largest remainders gets the unit.
-        best, top = 0, -1
-        for i, r in enumerate(remainders):
-            if r > top:
-                best, top = i, r
-        shares[best] += 1
+        # The usual case: the first of the largest remainders gets the unit (`max` keeps
+        # the first of equal ones).
+        shares[max(range(len(remainders)), key=remainders.__getitem__)] += 1
     elif left:
         # sorted() stays stable with reverse=True: equal remainders keep the earlier part.
         for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:left]:

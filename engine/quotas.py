@@ -8,7 +8,7 @@ quota's size comes from the active version, so a new version that raises a stock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from dsl.context import Context
@@ -116,3 +116,83 @@ def prize_counters(
 
 def has_room(counter: Counter, current: int) -> bool:
     return current + counter.amount <= counter.limit
+
+
+# --- the counters of one claim, planned at load ------------------------------------------------
+
+_SCOPE_VALUES: dict[str, Callable[[Context], str]] = {
+    "user": lambda ctx: ctx.user_id,
+    "device": lambda ctx: ctx.device_id,
+    "ip": lambda ctx: ctx.ip_scope,
+}
+
+
+class CounterPlan:
+    """The counters of a claim of one reward (`limit_counters` then `reward_counters`), or
+    of a lottery (`limit_counters`, and `prize_counters` per prize), built from a plan.
+
+    Everything but the user's scope values and the period ids is fixed at load, and period
+    ids change at most once per engine second: the plan keeps, for the current second, the
+    counters no user value enters (stocks, budgets) as ready objects and every limit's key
+    up to its value, so that a claim only appends user, device and IP.
+    """
+
+    __slots__ = ("_at", "_campaign", "_fixed", "_heads", "_limits", "_prizes", "_reward", "_tz")
+
+    def __init__(self, campaign: Campaign, reward: Reward | None, tz: ZoneInfo) -> None:
+        self._campaign, self._reward, self._tz = campaign, reward, tz
+        by_scope: dict[str, list[tuple[str, Limit]]] = {"user": [], "device": [], "ip": []}
+        for level, limit in _limits(campaign, reward):
+            by_scope[limit.scope].append((level, limit))
+        self._limits = tuple(
+            (_SCOPE_VALUES[limit.scope], level, limit, _unknown(limit))
+            for scope in ("user", "device", "ip")
+            for level, limit in by_scope[scope]
+        )
+        self._at = -1
+        self._heads: tuple[tuple[str, int], ...] = ()
+        self._fixed: tuple[Counter, ...] = ()
+        self._prizes: tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...] = ()
+
+    def _refresh(self, now: int) -> None:
+        campaign, reward, tz = self._campaign, self._reward, self._tz
+        heads = []
+        for _, level, limit, _ in self._limits:
+            part, expires = _period(limit.period, now, tz)
+            heads.append((f"l:{level}:{limit.scope}:{part}:", expires))
+        self._heads = tuple(heads)
+        self._fixed = tuple(reward_counters(campaign, reward, now, tz)) if reward else ()
+        lottery = campaign.lottery
+        if lottery is not None:
+            every = (prize_counters(campaign, p, now, tz) for p in lottery.prizes)
+            self._prizes = tuple((tuple(stocks), tuple(budgets)) for stocks, budgets in every)
+        self._at = now
+
+    def checks(self, ctx: Context, now: int) -> tuple[Counter, ...]:
+        """What `limit_counters` + `reward_counters` give for `ctx` at `now`."""
+        if now != self._at:
+            self._refresh(now)
+        found = []
+        users = 0
+        for (value_of, _, limit, unknown), (head, expires) in zip(
+            self._limits, self._heads, strict=True
+        ):
+            value = value_of(ctx)
+            found.append(
+                Counter(head + value, limit.count, 1, unknown.reason, expires) if value else unknown
+            )
+            users += limit.scope == "user"
+        if self._campaign.referral is not None:
+            found.insert(users, referral_counter(ctx.referral_invitee))
+        return (*found, *self._fixed)
+
+    def prizes(self, now: int) -> tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...]:
+        """`prize_counters` of every prize of the lottery at `now`, in prize order."""
+        if now != self._at:
+            self._refresh(now)
+        return self._prizes
+
+
+def _unknown(limit: Limit) -> Counter:
+    """The counter of an unknown device or IP, which never has room (`limit_counter`)."""
+    return Counter(f"l:none:{limit.scope}", 0, 1, f"{limit.scope}_limit")

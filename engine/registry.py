@@ -7,12 +7,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dsl.errors import Diagnostic, RuleError, Span, error
 from dsl.model import Campaign, CompiledRuleset, CouponSpec, Terms
 from engine.codes import route_tag
 from engine.issuance import Placement, issue_record, read_issue_record
 from engine.store import Scope
+
+if TYPE_CHECKING:
+    from engine.evaluation import Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,10 @@ class Registry:
         self._terms_ids: dict[tuple[str, str, str], str] = {}
         self._tag_terms: dict[str, dict[str, Terms]] = {}
         self._by_tag: dict[str, dict[str, Loaded]] = {}
+        self._currencies: frozenset[str] = frozenset()
+        # What evaluate derives per currency from the loaded campaigns (engine/evaluation.py
+        # makes them on first use); dropped whenever the loaded campaigns change.
+        self.plans: dict[str, Plan] = {}
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -151,6 +159,8 @@ class Registry:
         self._order = {
             cur: tuple(sorted(ls, key=lambda x: x.order)) for cur, ls in by_currency.items()
         }
+        self._currencies = frozenset(self._order)
+        self.plans = {}
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -168,7 +178,7 @@ class Registry:
         return self._rulesets.get(ruleset_id)
 
     def currencies(self) -> frozenset[str]:
-        return frozenset(self._order)
+        return self._currencies
 
     def in_currency(self, currency: str) -> tuple[Loaded, ...]:
         """The campaigns of every loaded ruleset in `currency`, in evaluation order."""

@@ -96,10 +96,11 @@ def test_stock_limits_and_budget_hold_under_20000_concurrent_claims(
     results = _race(pool, redis_server, prefix, FLASH, "claim", requests)
     issued = [r for r in results if r["status"] == "issued"]
     assert len(issued) == 1000
-    assert Counter(r["reason"] for r in results if r["status"] == "rejected") == {
-        "out_of_stock": 19_000 - _user_limited(results),
-        "user_limit": _user_limited(results),
-    }
+    # Counter equality treats a missing reason as zero: how many users reach their limit
+    # before the stock runs out depends on the interleaving.
+    assert Counter(r["reason"] for r in results if r["status"] == "rejected") == Counter(
+        out_of_stock=19_000 - _user_limited(results), user_limit=_user_limited(results)
+    )
     per_user = Counter(r["user"] for r in _issued_requests(requests, results))
     assert max(per_user.values()) <= 3
     codes = [c["code"] for r in issued for c in r["coupons"]]
