@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
@@ -25,10 +26,15 @@ class BodyTooLarge(Exception):
     """Raised from `receive` when a streamed body passes the limit."""
 
 
+def worker_header() -> tuple[bytes, bytes]:
+    """`X-Promo-Worker: PID`, the header every answer carries."""
+    return (b"x-promo-worker", str(os.getpid()).encode())
+
+
 class ServiceMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.worker = (b"x-promo-worker", str(os.getpid()).encode())
+        self.worker = worker_header()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,16 +53,16 @@ class ServiceMiddleware:
             await send(message)
 
         try:
-            length = _content_length(scope)
+            length = content_length(scope)
             if length is not None and length > MAX_BODY:
-                await problem("payload_too_large", _LIMIT_DETAIL)(scope, receive, send_with_worker)
+                await too_large()(scope, receive, send_with_worker)
             else:
                 inner = receive if length is not None else _limited(receive)
                 await self.app(scope, inner, send_with_worker)
         except BodyTooLarge:
             if started:
                 raise
-            await problem("payload_too_large", _LIMIT_DETAIL)(scope, receive, send_with_worker)
+            await too_large()(scope, receive, send_with_worker)
         finally:
             observe_request(
                 _template(scope, status), scope["method"], status, time.perf_counter() - start
@@ -73,7 +79,11 @@ def _template(scope: Scope, status: int) -> str:
     return str(scope["path"]) if status < 400 else "unmatched"
 
 
-def _content_length(scope: Scope) -> int | None:
+def too_large() -> Response:
+    return problem("payload_too_large", _LIMIT_DETAIL)
+
+
+def content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:

@@ -1,11 +1,11 @@
 """The storefront endpoints, the hot paths: evaluate, claim, redeem, revert.
 
 Each is a LeanRoute (api/lean.py): `*_doc` stubs give OpenAPI the body and the answer,
-and the handler below serves the request with no per-request work that could be done at
-startup. A store that is down or slower than 250 ms fails the claim, redeem or revert
-closed with 503 and Retry-After (the step ran whole or not at all: retry with the same
-Idempotency-Key); evaluate still answers its discounts and marks the store checks
-`unavailable`.
+and the handler below serves the request, ahead of FastAPI and from the raw body, with no
+per-request work that could be done at startup. A store that is down or slower than
+250 ms fails the claim, redeem or revert closed with 503 and Retry-After (the step ran
+whole or not at all: retry with the same Idempotency-Key); evaluate still answers its
+discounts and marks the store checks `unavailable`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Header, Path
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import Scope
 
 from api.auth import authorization
 from api.deps import Service
 from api.errors import ApiError, from_api_error, from_request_error, problem, store_unavailable
-from api.lean import BadBody, LeanRoute, json_object, json_response
-from api.metrics import count_claim, count_claim_result
+from api.lean import Answer, BadBody, LeanRoute, json_bytes, json_object
+from api.metrics import count_claim
 from api.openapi import responses
 from api.schemas import (
     ClaimRequest,
@@ -40,14 +39,12 @@ TAGS: list[str | Any] = ["storefront"]
 _KEY_HEADER = b"idempotency-key"
 
 
-def _service(request: Request) -> Service:
-    svc: Service = request.app.state.service
-    svc.keys.check(authorization(request.scope["headers"]), "storefront")
-    return svc
+def _check(svc: Service, scope: Scope) -> None:
+    svc.keys.check(authorization(scope["headers"]), "storefront")
 
 
-def _header(request: Request, name: bytes) -> str | None:
-    for key, value in request.scope["headers"]:
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
         if key == name:
             text: str = value.decode("latin-1")
             return text
@@ -64,11 +61,10 @@ def evaluate_doc(body: EvaluateRequest) -> EvaluateResponse:  # pragma: no cover
     raise NotImplementedError
 
 
-async def evaluate(request: Request) -> Response:
+async def evaluate(svc: Service, scope: Scope, raw: bytes, params: dict[str, str]) -> Answer:
     try:
-        svc = _service(request)
-        body = await json_object(request)
-        return json_response(await svc.engine.evaluate(body))
+        _check(svc, scope)
+        return json_bytes(await svc.engine.evaluate(json_object(raw)))
     except BadBody as exc:
         return exc.response
     except ApiError as exc:
@@ -101,19 +97,19 @@ def claim_doc(
     raise NotImplementedError
 
 
-async def claim(request: Request) -> Response:
+async def claim(svc: Service, scope: Scope, raw: bytes, params: dict[str, str]) -> Answer:
     try:
-        svc = _service(request)
-        body = await json_object(request)
+        _check(svc, scope)
+        body = json_object(raw)
         if "key" in body:
             return problem(
                 "invalid_request", "send the idempotency key as the Idempotency-Key header",
                 field="key",
             )  # fmt: skip
-        key = _header(request, _KEY_HEADER)
+        key = _header(scope, _KEY_HEADER)
         if key is not None:
             body["key"] = key
-        result = await svc.engine.claim(body)
+        outcome, reason, answer = await svc.engine.claim_json(body)
     except BadBody as exc:
         return exc.response
     except ApiError as exc:
@@ -126,8 +122,8 @@ async def claim(request: Request) -> Response:
     except StoreUnavailable:
         count_claim("error", "store_unavailable")
         return store_unavailable()
-    count_claim_result(result)
-    return json_response(result)
+    count_claim(outcome, reason)
+    return answer
 
 
 # --- redeem and revert -------------------------------------------------------------------------
@@ -139,11 +135,10 @@ def redeem_doc(body: RedeemRequest) -> RedeemResponse:  # pragma: no cover - doc
     raise NotImplementedError
 
 
-async def redeem(request: Request) -> Response:
+async def redeem(svc: Service, scope: Scope, raw: bytes, params: dict[str, str]) -> Answer:
     try:
-        svc = _service(request)
-        body = await json_object(request)
-        return json_response(await svc.engine.redeem(body))
+        _check(svc, scope)
+        return json_bytes(await svc.engine.redeem(json_object(raw)))
     except BadBody as exc:
         return exc.response
     except ApiError as exc:
@@ -170,11 +165,10 @@ def revert_doc(
     raise NotImplementedError
 
 
-async def revert(request: Request) -> Response:
+async def revert(svc: Service, scope: Scope, raw: bytes, params: dict[str, str]) -> Answer:
     try:
-        svc = _service(request)
-        code = request.path_params["code"]
-        return json_response(await svc.engine.revert({"code": code}))
+        _check(svc, scope)
+        return json_bytes(await svc.engine.revert({"code": params["code"]}))
     except ApiError as exc:
         return from_api_error(exc)
     except RequestError as exc:
