@@ -36,7 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 loadtest: install check-redis
-	$(BIN)/python -m loadtests.run
+	$(BIN)/python -m loadtests.run $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
