@@ -110,6 +110,14 @@ class Engine:
         await self.cache.fresh()
         return await evaluation.evaluate(self, request, self.clock.now(), claimable=claimable)
 
+    async def eligible(self, context: dict[str, Any]) -> list[str]:
+        """The ids, in evaluation order, of the campaigns whose rule checks (10.1 step 2:
+        window, schedule, pause, referral, `when`, `deny when`) pass for the JSON
+        `context`: the campaigns evaluate would go on to price or offer, without pricing
+        the cart. Raises RequestError as evaluate does."""
+        await self.cache.fresh()
+        return evaluation.eligible(self, context, self.clock.now())
+
     async def claim(self, request: Mapping[str, Any]) -> dict[str, Any]:
         status, reason, text = await self._claim(request)
         if text is not None:
