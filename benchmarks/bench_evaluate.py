@@ -134,7 +134,9 @@ def main() -> int:
         "| call | median µs | p99 µs | calls |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {label} | {med * 1e6:.1f} | {p99 * 1e6:.1f} | {n:,} |" for label, med, p99, n in rows]
+    lines += [
+        f"| {name} | {med * 1e6:.1f} | {p99 * 1e6:.1f} | {n:,} |" for name, med, p99, n in rows
+    ]
     body = "\n".join(lines)
     print(body)
     if not opts.no_write:
