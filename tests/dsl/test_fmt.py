@@ -74,8 +74,12 @@ def test_examples_format_safely(path: Path) -> None:
 def test_case_rules_format_safely(rules: str) -> None:
     try:
         parse_ruleset(rules)
-    except RuleError:
-        pytest.skip("a syntax-error case: nothing to format")
+    except RuleError as syntax:
+        # A syntax-error case: fmt refuses it with the parser's own error, changing nothing.
+        with pytest.raises(RuleError) as refused:
+            format_source(rules)
+        assert str(refused.value) == str(syntax)
+        return
     assert_safe(rules)
 
 
