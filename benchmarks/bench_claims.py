@@ -17,7 +17,7 @@ seconds after a 1 s warm-up, each awaiting one call at a time:
               sent over the store's own connection (`RedisStore`'s lane): what the
               transport and the server cost, without the engine. The goal's reference.
   bare-redispy  the same through redis-py's `Script` (EVALSHA), as
-              ../shared/bench/results-redis.md and benchmarks/bench_store.py measure it.
+              ../shared/bench/results-redis.md measures it.
 
 Variants run `repeats` times in rotating order. Reported per variant: claims/s (median
 and every run), client CPU per claim, latency p50/p99 around the await, and the server's

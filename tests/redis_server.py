@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.processes import free_port as free_port  # one picker, re-exported for tests
+
 INSTALL_HINT = "install it with: sudo apt-get install -y redis-server"
 _live: set[RedisProcess] = set()
 
@@ -40,16 +42,6 @@ def _binary(name: str) -> str:
             f"{name} is not installed; the Redis tests need it: {INSTALL_HINT}"
         )
     return path
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the kernel's pick), never Redis's default 6379."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port: int = s.getsockname()[1]
-        if port != 6379:
-            return port
 
 
 def _ping(port: int) -> bool:
