@@ -37,11 +37,13 @@ non-built-in user fields under `user.attributes`. The harness passes its own dic
 dict keyed by `user.id`, which is unique in the workload (checked here), read from the
 harness's `data/contexts.jsonl`. The harness's dict is never mutated.
 
-Caches, stated plainly: engine/context.py remembers money, date-time and IP texts it has
-converted (bounded process-wide dicts of 8,192 entries each, cleared when full). The
-workload holds about 15,800 distinct price texts, more than the money cache keeps, so
-most price conversions in a timed pass are real conversions, not cache hits. The plan of
-evaluation order and the window answers of the current second are per loaded ruleset.
+Caches, stated plainly: nothing converted from one context is reused for another. Money
+texts are converted on every call (engine/context.py keeps no money cache). It does keep
+bounded process-wide dicts of the date-time and IP texts it has converted, but the
+workload's contexts carry neither a date-time nor an IP, so the timed path never reads
+them. What persists across contexts was built from the ruleset when it was loaded: the
+generated code, the plan of evaluation order, and the window answers of the current
+second (per loaded ruleset).
 """
 
 from __future__ import annotations

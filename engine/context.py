@@ -38,10 +38,11 @@ _SCALES: tuple[int, ...] = tuple(10**k for k in range(10))
 _MAX_MONEY_TEXT = 32  # longer amounts are nonsense and would make int() slow
 _IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}")
-# Prices repeat across requests: remembering the texts seen makes most amounts one dict
-# lookup. Bounded by clearing, which costs one re-parse per text.
+# Date-time and IP texts repeat across a user's requests: remembering the ones seen makes
+# most of them one dict lookup. Bounded by clearing, which costs one re-parse per text.
+# Money texts are not remembered: `_money_text` converts one in a few hundred ns, and a
+# cache would be shared across requests (a benchmark must not count on one).
 _CACHE_SIZE = 8192
-_MONEY_CACHE: tuple[dict[str, int], ...] = tuple({} for _ in range(10))
 _INSTANT_CACHE: dict[str, int] = {}
 _IP_CACHE: dict[str, tuple[str, str]] = {}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -53,9 +54,10 @@ _CONTEXT_SLOTS = frozenset(
     "device_id ip ip_scope referral_event referral_inviter referral_invitee "
     "referral_invitee_device".split()
 )
-if frozenset(Context.__slots__) != _CONTEXT_SLOTS:
-    # parse_context writes every slot itself instead of calling Context.__init__.
-    raise ImportError("engine/context.py: parse_context must write every Context slot")
+_ITEM_SLOTS = frozenset("index sku category shop price qty amount tags attributes".split())
+if frozenset(Context.__slots__) != _CONTEXT_SLOTS or frozenset(Item.__slots__) != _ITEM_SLOTS:
+    # parse_context and _items write every slot themselves instead of calling __init__.
+    raise ImportError("engine/context.py: parse_context must write every Context and Item slot")
 
 
 def resolve_currency(raw_cart: object, loaded_currencies: Collection[str]) -> str:
@@ -85,9 +87,7 @@ def parse_money(value: object, minor_units: int, path: str) -> int:
     (1990, 500, 500)
     """
     if type(value) is str:
-        minor = _MONEY_CACHE[minor_units].get(value)
-        if minor is None:
-            minor = _money_text(value, minor_units)
+        minor = _money_text(value, minor_units)
         if minor is not None:
             return minor
     elif type(value) is int and value >= 0:
@@ -98,25 +98,23 @@ def parse_money(value: object, minor_units: int, path: str) -> int:
 
 
 def _money_text(value: str, minor_units: int) -> int | None:
-    """A money string in minor units, remembered; None when it breaks the pattern."""
-    # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods: cheaper than a regex match.
+    """A money string in minor units; None when it breaks the pattern."""
+    # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods, cheaper than a regex match: the
+    # digits on both sides of the dot are checked and converted as one string.
     whole, dot, frac = value.partition(".")
-    if not (
-        whole.isdigit()
+    n = len(frac)
+    digits = whole + frac if n else whole
+    if (
+        digits.isdigit()
         and value.isascii()
+        and whole
         and (whole[0] != "0" or len(whole) == 1)
-        and (not dot or (0 < len(frac) <= minor_units and frac.isdigit()))
+        and n <= minor_units
+        and (n or not dot)
         and len(value) <= _MAX_MONEY_TEXT
     ):
-        return None
-    minor = int(whole) * _SCALES[minor_units]
-    if frac:
-        minor += int(frac) * _SCALES[minor_units - len(frac)]
-    cache = _MONEY_CACHE[minor_units]
-    if len(cache) >= _CACHE_SIZE:
-        cache.clear()
-    cache[value] = minor
-    return minor
+        return int(digits) * _SCALES[minor_units - n]
+    return None
 
 
 def normalise_ip(text: str) -> tuple[str, str]:
@@ -267,7 +265,7 @@ def _cart(ctx: Context, cart: object, currency: str, minor_units: int) -> None:
         raise ContextError("cart.items", "must be a list")
     value = get("total", _MISSING)
     if value is not _MISSING:
-        total = _MONEY_CACHE[minor_units].get(value) if type(value) is str else None
+        total = _money_text(value, minor_units) if type(value) is str else None
         if total is None:
             total = parse_money(value, minor_units, "cart.total")
         if total != ctx.total:
@@ -298,9 +296,9 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
     usual line (a dict whose sku, price and qty are right) with as few operations as
     possible; any doubt goes to `_item_error`, which checks the line again in the order
     the errors are reported and raises."""
-    money = _MONEY_CACHE[minor_units]
-    scale = _SCALES[minor_units]
-    items = []
+    scales = _SCALES
+    items: list[Item] = []
+    append = items.append
     total = 0
     for i, raw in enumerate(raw_items):
         try:
@@ -312,14 +310,23 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
         except (KeyError, TypeError):
             _item_error(i, raw, minor_units)
         if type(price) is str:
-            value = money.get(price)
-            if value is None:
-                value = _money_text(price, minor_units)
-                if value is None:
-                    _item_error(i, raw, minor_units)
-            price = value
+            # `_money_text`, inline: a call costs a fifth of the conversion.
+            whole, dot, frac = price.partition(".")
+            n = len(frac)
+            digits = whole + frac if n else whole
+            if not (
+                digits.isdigit()
+                and price.isascii()
+                and whole
+                and (whole[0] != "0" or len(whole) == 1)
+                and n <= minor_units
+                and (n or not dot)
+                and len(price) <= _MAX_MONEY_TEXT
+            ):
+                _item_error(i, raw, minor_units)
+            price = int(digits) * scales[minor_units - n]
         elif type(price) is int and price >= 0:
-            price *= scale
+            price *= scales[minor_units]
         else:
             _item_error(i, raw, minor_units)
         if type(sku) is not str or type(qty) is not int or qty < 1 or type(raw) is not dict:
@@ -328,12 +335,16 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
         # fields need no lookups. Fields the spec does not define count in `len(raw)`.
         extra = len(raw)
         if extra == 3:
-            items.append(Item(i, sku, "", "", price, qty, _NO_TAGS, _NO_ATTRIBUTES))
+            category = shop = ""
+            tags = _NO_TAGS
+            attributes = _NO_ATTRIBUTES
         elif extra == 4 and "category" in raw:
             category = raw["category"]
             if type(category) is not str:
                 _item_error(i, raw, minor_units)
-            items.append(Item(i, sku, category, "", price, qty, _NO_TAGS, _NO_ATTRIBUTES))
+            shop = ""
+            tags = _NO_TAGS
+            attributes = _NO_ATTRIBUTES
         else:
             category = raw.get("category", "")
             shop = raw.get("shop", "")
@@ -348,8 +359,19 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
                     if type(tag) is not str:
                         _item_error(i, raw, minor_units)
                 tags = tuple(tags)
-            items.append(Item(i, sku, category, shop, price, qty, tags, attributes))
-        total += price * qty
+        # Every slot written here (`_ITEM_SLOTS`), without the call of `Item.__init__`.
+        item = _new(Item)
+        item.index = i
+        item.sku = sku
+        item.category = category
+        item.shop = shop
+        item.price = price
+        item.qty = qty
+        item.amount = amount = price * qty
+        item.tags = tags
+        item.attributes = attributes
+        append(item)
+        total += amount
     return tuple(items), total
 
 
