@@ -372,16 +372,48 @@ class Fn:
 
     # -- what every path needs, computed up front --
 
-    def prepare(self, strict: Sequence[A.Expr], every: Sequence[A.Expr]) -> None:
+    def prepare(
+        self, strict: Sequence[A.Expr], every: Sequence[A.Expr], guarded: bool = False
+    ) -> None:
         """Compute up front what the `strict` roots always need; count the uses of shared
-        values in `every` root, so that one used once is inlined rather than kept."""
+        values in `every` root, so that one used once is inlined rather than kept.
+
+        With `guarded`, an aggregate behind a short-circuit is computed up front too when
+        it counts only lines whose text field equals a constant that an up-front aggregate
+        of the same loop tests as well (`_guard`), and reads no other shared value: the
+        loop dispatches on that text once per line (`_emit_loop`), so the aggregate costs
+        only on the lines it would read anyway, where waiting costs a call and a loop."""
         defined: set[Key] = set()
         for root in every:
             self._count(root, defined)
         found: dict[Key, A.Expr] = {}
         for root in strict:
             self._strict(root, found)
+        if guarded:
+            self._guarded(every, found)
         self._emit(found)
+
+    def _guarded(self, every: Sequence[A.Expr], found: dict[Key, A.Expr]) -> None:
+        independent = [e for e in found.values() if not self.gen.refs(e, inside=True)]
+        texts = {g for e in independent if (g := _guard(e)) is not None}
+        waiting: dict[tuple[str, str], dict[Key, A.Expr]] = {}
+        for root in every:
+            for key, ref in self.gen.refs(root):
+                guard = _guard(ref)
+                if (
+                    guard is not None
+                    and key not in found
+                    and key not in self.values
+                    and not self.gen.refs(ref, inside=True)
+                ):
+                    waiting.setdefault(guard, {})[key] = ref
+        # A text no up-front aggregate tests costs one more test per line on every path:
+        # worth it when it replaces at least two calls, and for a few texts only.
+        ranked = sorted(waiting, key=lambda g: len(waiting[g]), reverse=True)
+        for guard in ranked:
+            if guard in texts or (len(waiting[guard]) >= 2 and len(texts) < _MAX_DISPATCH):
+                texts.add(guard)
+                found.update(waiting[guard])
 
     def _count(self, e: A.Expr, defined: set[Key]) -> None:
         for key, ref in self.gen.refs(e):
@@ -442,6 +474,9 @@ class Fn:
 
     def _emit_loop(self, aggs: list[tuple[Key, A.Expr]]) -> None:
         steps: list[py.stmt] = []
+        # Aggregates counted only on lines whose text field equals a constant: one
+        # `if`/`elif` chain on that field per line (`_dispatch`) instead of a test each.
+        branches: dict[str, dict[str, list[py.stmt]]] = {}
         for key, node in aggs:
             plan = self.plan(node, "it")
             if plan.const is not None:
@@ -449,8 +484,23 @@ class Fn:
                 continue
             local = self.local("a")
             self.body.append(_assign(local, self._agg_init(plan)))
-            steps.append(self._agg_step(plan, local))
+            split = _split_guard(plan) if plan.op != "all" else None
+            if split is None:
+                steps.append(self._agg_step(plan, local))
+            else:
+                attr, text, rest = split
+                branch = branches.setdefault(attr, {}).setdefault(text, [])
+                branch.append(self._agg_step(replace(plan, cond=rest), local))
             self.values[key] = Val(plan.kind, _name(local), scale=plan.scale)
+        if branches:
+            # One field dispatches (the one most aggregates test); the others' tests stay.
+            attr = max(branches, key=lambda a: sum(len(b) for b in branches[a].values()))
+            for other, texts in branches.items():
+                if other != attr:
+                    for text, body in texts.items():
+                        steps.append(_if(_guard_test(other, text), *body))
+            steps.insert(0, _dispatch(attr, branches[attr]))
+            steps.insert(0, _assign(f"g_{attr}", py.Attribute(_name("it"), attr, _LOAD, **_POS)))
         if steps:
             self.body.append(_for(self.field("items"), steps))
 
@@ -697,6 +747,9 @@ class Fn:
                 if x.is_const and x.const in (0, 1):
                     return y if x.const == 1 else x
             sa, sb = _scale(a), _scale(b)
+            amount = _amount(a, b)
+            if amount is not None:
+                return Val("num", amount, scale=sa + sb)
             return Val("num", py.BinOp(_at(a, sa), py.Mult(), _at(b, sb), **_POS), scale=sa + sb)
         if b.is_const and b.const == 0:
             return a
@@ -797,6 +850,19 @@ def _const_plan(op: str, value: Val) -> AggPlan:
     return AggPlan(op, value.kind, 0, None, const=value)
 
 
+def _amount(a: Val, b: Val) -> py.expr | None:
+    """`item.amount` for `item.price * item.qty` (either way round): the line's amount,
+    computed once when the context is validated (`dsl.context.Item`)."""
+    if not (isinstance(a.node, py.Attribute) and isinstance(b.node, py.Attribute)):
+        return None
+    x, y = a.node, b.node
+    if not (isinstance(x.value, py.Name) and isinstance(y.value, py.Name)):
+        return None
+    if x.value.id != y.value.id or {x.attr, y.attr} != {"price", "qty"}:
+        return None
+    return py.Attribute(_name(x.value.id), "amount", _LOAD, **_POS)
+
+
 def _effects(result: Val, operands: Sequence[Val], only: Val | None = None) -> Val:
     """`result` with what computing it computes: an operand kept as it is keeps its own,
     a constant computes nothing, a new node what its operands (or `only`) compute."""
@@ -813,6 +879,86 @@ def _arg(v: Val) -> py.expr:
 
 def _for(items: py.expr, body: list[py.stmt]) -> py.For:
     return py.For(_store("it"), items, body, [], None, **_POS)
+
+
+_GUARD_FIELDS = frozenset({"item.sku", "item.category", "item.shop"})
+_MAX_DISPATCH = 12  # texts a check_all loop tests per line before it stops adding new ones
+
+
+def _guard(e: A.Expr) -> tuple[str, str] | None:
+    """(field, text) when aggregate `e` (any, count or sum) counts only lines whose text
+    field equals a constant: its condition is, or starts with, `item.f == "text"`."""
+    if not isinstance(e, (A.AnyItems, A.CountItems, A.SumItems)) or e.cond is None:
+        return None
+    cond = e.cond
+    while True:
+        while isinstance(cond, A.Paren):
+            cond = cond.inner
+        if not (isinstance(cond, A.Logic) and cond.op == "and"):
+            break
+        cond = cond.left
+    if not (isinstance(cond, A.Compare) and cond.op == "=="):
+        return None
+    for path, text in ((cond.left, cond.right), (cond.right, cond.left)):
+        while isinstance(path, A.Paren):
+            path = path.inner
+        while isinstance(text, A.Paren):
+            text = text.inner
+        field = path.text if isinstance(path, A.Path) else ""
+        if field in _GUARD_FIELDS and isinstance(text, A.StringLit):
+            return ITEM_ATTRS[field], text.value
+    return None
+
+
+def _guard_test(attr: str, text: str) -> py.expr:
+    return py.Compare(py.Attribute(_name("it"), attr, _LOAD, **_POS), [py.Eq()], [_const(text)],
+                      **_POS)  # fmt: skip
+
+
+def _is_guard(node: py.expr) -> tuple[str, str] | None:
+    """(field, text) when `node` is `it.<text field> == 'text'` (either way round)."""
+    if not (isinstance(node, py.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], py.Eq)):
+        return None
+    for side, other in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
+        if (
+            isinstance(side, py.Attribute)
+            and isinstance(side.value, py.Name)
+            and side.value.id == "it"
+            and "item." + side.attr in _GUARD_FIELDS
+            and isinstance(other, py.Constant)
+            and isinstance(other.value, str)
+        ):
+            return side.attr, other.value
+    return None
+
+
+def _split_guard(plan: AggPlan) -> tuple[str, str, Val | None] | None:
+    """(field, text, the rest of the condition) when a line must first match
+    `it.<text field> == 'text'` to count in `plan`."""
+    if plan.cond is None or plan.cond.node is None:
+        return None
+    node = plan.cond.node
+    found = _is_guard(node)
+    if found is not None:
+        return (*found, None)
+    if isinstance(node, py.BoolOp) and isinstance(node.op, py.And):
+        found = _is_guard(node.values[0])
+        if found is not None:
+            rest = node.values[1:]
+            test = rest[0] if len(rest) == 1 else py.BoolOp(py.And(), rest, **_POS)
+            return (*found, Val("bool", test))
+    return None
+
+
+def _dispatch(attr: str, texts: Mapping[str, list[py.stmt]]) -> py.If:
+    """`if g == t1: ... elif g == t2: ...` on the line's field, read once into `g_<attr>`."""
+    chain: list[py.stmt] = []
+    for text, body in reversed(list(texts.items())):
+        test = py.Compare(_name(f"g_{attr}"), [py.Eq()], [_const(text)], **_POS)
+        chain = [py.If(test, body, chain, **_POS)]
+    (first,) = chain
+    assert isinstance(first, py.If)
+    return first
 
 
 def _list(values: list[Val]) -> Val:
@@ -914,7 +1060,8 @@ class Generator:
     def add_check_all(self, campaigns: Sequence[Conditions]) -> None:
         fn = Fn(self, PARAMS, {})
         every = [e for c in campaigns for e in (*c.whens, *c.denies)]
-        fn.prepare([r for c in campaigns if (r := c.strict_root) is not None], every)
+        strict = [r for c in campaigns if (r := c.strict_root) is not None]
+        fn.prepare(strict, every, guarded=True)
         results = [fn.outcome(c) for c in campaigns]
         self.defs.append(
             fn.finish("check_all", [py.Return(py.List(results, _LOAD, **_POS), **_POS)])
@@ -1028,10 +1175,19 @@ def _stmt(node: py.stmt, indent: str, out: list[str]) -> None:
             out.append(f"{indent}{_expr(target)} {_OPS[type(op)]}= {_expr(value)}")
         case py.Return(value=value):
             out.append(f"{indent}return {_expr(value) if value is not None else ''}".rstrip())
-        case py.If(test=test, body=body):
+        case py.If(test=test, body=body, orelse=orelse):
             out.append(f"{indent}if {_expr(test)}:")
             for s in body:
                 _stmt(s, inner, out)
+            while len(orelse) == 1 and isinstance(orelse[0], py.If):
+                out.append(f"{indent}elif {_expr(orelse[0].test)}:")
+                for s in orelse[0].body:
+                    _stmt(s, inner, out)
+                orelse = orelse[0].orelse
+            if orelse:
+                out.append(f"{indent}else:")
+                for s in orelse:
+                    _stmt(s, inner, out)
         case py.For(target=target, iter=items, body=body):
             out.append(f"{indent}for {_expr(target)} in {_expr(items)}:")
             for s in body:
