@@ -15,12 +15,10 @@ plan remembers them for the last second it was asked about.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import compress
-from operator import lt
 from typing import TYPE_CHECKING, Any
 
 from dsl.context import Bound, Context, ContextError, Lists
-from dsl.model import DENIED, NOT_ELIGIBLE, Campaign, CompiledRuleset
+from dsl.model import DENIED, NOT_ELIGIBLE, OK, Campaign, CompiledRuleset
 from dsl.vocabulary import CURRENCIES
 from engine.claims import referral_refusal
 from engine.context import parse_context, resolve_currency
@@ -163,11 +161,20 @@ def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
     lists = engine.cache.view
     paused = engine.cache.paused
     if plan.file_order and not paused:
-        ruleset = plan.rulesets[0]
-        statuses = ruleset.check_all(ctx, bounds[0], lists)
-        # OK is 0 and an open campaign's flag is 1: `status < flag` keeps exactly the open
-        # campaigns whose rules pass, with no Python-level loop over the campaigns.
-        return list(compress(plan.ids, map(lt, statuses, plan.open_flags(now))))
+        statuses = plan.rulesets[0].check_all(ctx, bounds[0], lists)
+        # Few campaigns pass: `list.index` finds each OK (0) in C, so the Python-level
+        # loop runs once per passing campaign, not once per campaign.
+        ids = plan.ids
+        flags = plan.open_flags(now)
+        passing: list[str] = []
+        at = -1
+        try:
+            while True:
+                at = statuses.index(OK, at + 1)
+                if flags[at]:
+                    passing.append(ids[at])
+        except ValueError:
+            return passing
     statuses_of = [r.check_all(ctx, b, lists) for r, b in zip(plan.rulesets, bounds, strict=True)]
     reasons = _reasons(plan, ctx, statuses_of, paused, now)
     return [entry.id for entry, reason in zip(plan.entries, reasons, strict=True) if reason is None]
