@@ -112,6 +112,7 @@ def run(options: Options) -> None:
         rehearse=rehearse,
         rehearse_origin=time.time() if rehearse is not None else None,
         seed=False,  # done here, once, before any worker starts
+        freeze_heap=True,
     )
     store = open_store(options.store, prefix=settings.prefix, timeout=1.0)
     served = asyncio.run(_prepare(store, settings, files))

@@ -38,6 +38,10 @@ class Settings:
     store: CounterStore | None = None
     clock: Clock | None = None
     lottery_seed: int | None = None
+    # A serving process (`promo serve`): after startup, keep what startup made (the app,
+    # the compiled rules, the libraries) out of the garbage collector's full passes. Off
+    # for tests and embedding, which build many apps in one process.
+    freeze_heap: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +57,7 @@ class Settings:
             rehearse=parse_instant(rehearse) if rehearse else None,
             rehearse_origin=float(origin) if origin else None,
             seed=env.get("PROMO_SEED", "1") == "1",
+            freeze_heap=env.get("PROMO_FREEZE_HEAP", "0") == "1",
         )
 
     def to_env(self) -> dict[str, str]:
@@ -62,6 +67,7 @@ class Settings:
             "PROMO_STORE": self.store_url,
             "PROMO_PREFIX": self.prefix,
             "PROMO_SEED": "1" if self.seed else "0",
+            "PROMO_FREEZE_HEAP": "1" if self.freeze_heap else "0",
         }
         if self.rehearse is not None:
             env["PROMO_REHEARSE"] = str(self.rehearse)
