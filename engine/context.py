@@ -36,6 +36,9 @@ _REFERRAL_FIELDS = (
 )
 _SCALES: tuple[int, ...] = tuple(10**k for k in range(10))
 _MAX_MONEY_TEXT = 32  # longer amounts are nonsense and would make int() slow
+# The length of ".<k digits>" after the whole part of an amount with all k decimals; with
+# k = 0 there is no such amount (`len(text) - tail` is then never a position).
+_TAILS: tuple[int, ...] = (1 << 30, *(k + 1 for k in range(1, 10)))
 _IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}")
 # Date-time and IP texts repeat across a user's requests: remembering the ones seen makes
@@ -100,7 +103,19 @@ def parse_money(value: object, minor_units: int, path: str) -> int:
 def _money_text(value: str, minor_units: int) -> int | None:
     """A money string in minor units; None when it breaks the pattern."""
     # ^(0|[1-9][0-9]*)(\.[0-9]{1,k})?$ with str methods, cheaper than a regex match: the
-    # digits on both sides of the dot are checked and converted as one string.
+    # digits on both sides of the dot are checked and converted as one string. The usual
+    # amount has all k decimals: its dot is found by position.
+    at = len(value) - _TAILS[minor_units]
+    if at > 0 and value[at] == ".":
+        digits = value.replace(".", "", 1)
+        if (
+            digits.isdigit()
+            and value.isascii()
+            and (value[0] != "0" or at == 1)
+            and len(value) <= _MAX_MONEY_TEXT
+        ):
+            return int(digits)
+        return None
     whole, dot, frac = value.partition(".")
     n = len(frac)
     digits = whole + frac if n else whole
@@ -296,7 +311,8 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
     usual line (a dict whose sku, price and qty are right) with as few operations as
     possible; any doubt goes to `_item_error`, which checks the line again in the order
     the errors are reported and raises."""
-    scales = _SCALES
+    scale = _SCALES[minor_units]
+    tail = _TAILS[minor_units]
     items: list[Item] = []
     append = items.append
     total = 0
@@ -310,23 +326,25 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
         except (KeyError, TypeError):
             _item_error(i, raw, minor_units)
         if type(price) is str:
-            # `_money_text`, inline: a call costs a fifth of the conversion.
-            whole, dot, frac = price.partition(".")
-            n = len(frac)
-            digits = whole + frac if n else whole
-            if not (
-                digits.isdigit()
-                and price.isascii()
-                and whole
-                and (whole[0] != "0" or len(whole) == 1)
-                and n <= minor_units
-                and (n or not dot)
-                and len(price) <= _MAX_MONEY_TEXT
-            ):
-                _item_error(i, raw, minor_units)
-            price = int(digits) * scales[minor_units - n]
+            # `_money_text`, its usual case inline: a call costs a fourth of the conversion.
+            at = len(price) - tail
+            if at > 0 and price[at] == ".":
+                digits = price.replace(".", "", 1)
+                if not (
+                    digits.isdigit()
+                    and price.isascii()
+                    and (price[0] != "0" or at == 1)
+                    and len(price) <= _MAX_MONEY_TEXT
+                ):
+                    _item_error(i, raw, minor_units)
+                price = int(digits)
+            else:
+                value = _money_text(price, minor_units)
+                if value is None:
+                    _item_error(i, raw, minor_units)
+                price = value
         elif type(price) is int and price >= 0:
-            price *= scales[minor_units]
+            price *= scale
         else:
             _item_error(i, raw, minor_units)
         if type(sku) is not str or type(qty) is not int or qty < 1 or type(raw) is not dict:
