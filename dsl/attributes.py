@@ -37,6 +37,9 @@ RootReader = Callable[[JSONDict], tuple[Any, ...]]
 """A root's raw `attributes` object -> its values in declaration order; raises `Invalid`."""
 
 _MISSING = object()
+_new = object.__new__
+if frozenset(Bound.__slots__) != {"user", "cart", "items"}:
+    raise ImportError("dsl/attributes.py: bind_user must write every Bound slot")
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 ZEROS: dict[str, Any] = {
@@ -242,6 +245,8 @@ def make_binder(attributes: Sequence[AttributeDecl], minor_units: int) -> Binder
     user = _root_reader(user_decls, minor_units) if user_decls else None
     cart = _root_reader(cart_decls, minor_units) if cart_decls else None
     item = _root_reader(item_decls, minor_units) if item_decls else None
+    if user is not None and cart is None and item is None:
+        return _user_binder(user)
 
     def bind(ctx: Context) -> Bound:
         # One root at a time, so that an error names the root it is in.
@@ -264,6 +269,22 @@ def make_binder(attributes: Sequence[AttributeDecl], minor_units: int) -> Binder
         return Bound(user_values, cart_values, tuple(lines))
 
     return bind
+
+
+def _user_binder(user: RootReader) -> Binder:
+    """`bind` when only user attributes are declared, the usual case: one root to read."""
+
+    def bind_user(ctx: Context) -> Bound:
+        try:
+            values = user(ctx.user_attributes)
+        except Invalid as bad:
+            raise ContextError(_path("user.attributes", bad.field), bad.message) from None
+        bound = _new(Bound)  # every slot written here: `Bound.__init__` would cost a call
+        bound.user = values
+        bound.cart = bound.items = ()
+        return bound
+
+    return bind_user
 
 
 def bind(attributes: Sequence[AttributeDecl], minor_units: int, ctx: Context) -> Bound:
