@@ -157,11 +157,23 @@ def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
 
     Validation, attribute binding, the window, schedule, pause and referral checks and
     the generated `when` / `deny when` code all run, as in `evaluate`."""
-    plan, ctx, bounds = check_context(engine.registry, raw, now)
-    lists = engine.cache.view
+    registry = engine.registry
     paused = engine.cache.paused
+    try:
+        # `check_context`, with its one-ruleset case written out: this runs per request.
+        currency = resolve_currency(raw.get("cart"), registry.currencies())
+        plan = registry.plans.get(currency) or plan_for(registry, currency)
+        ctx = parse_context(raw, now=now, currency=currency, minor_units=plan.minor_units)
+        if plan.file_order and not paused:
+            ruleset = plan.rulesets[0]
+            bound = ruleset.bind(ctx)
+        else:
+            bounds = [ruleset.bind(ctx) for ruleset in plan.rulesets]
+    except ContextError as exc:
+        raise RequestError.invalid(exc.path, exc.message) from exc
+    lists = engine.cache.view
     if plan.file_order and not paused:
-        statuses = plan.rulesets[0].check_all(ctx, bounds[0], lists)
+        statuses = ruleset.check_all(ctx, bound, lists)
         # Few campaigns pass: `list.index` finds each OK (0) in C, so the Python-level
         # loop runs once per passing campaign, not once per campaign.
         ids = plan.ids
