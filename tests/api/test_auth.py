@@ -110,3 +110,16 @@ def test_keys_parse_roles_and_refuse_bad_entries() -> None:
 def test_a_key_in_both_roles_is_an_operator() -> None:
     keys = Keys.parse("storefront:samesamesamesame,operator:samesamesamesame")
     assert keys.role_of(b"Bearer samesamesamesame") == "operator"
+
+
+def test_a_header_that_passed_is_remembered_and_no_other() -> None:
+    keys = Keys.parse("storefront:aaaaaaaaaaaaaaaa,operator:samesamesamesame")
+    for _ in range(2):  # the second time from the table of headers that passed
+        assert keys.role_of(b"Bearer aaaaaaaaaaaaaaaa") == "storefront"
+        assert keys.role_of(b"Bearer samesamesamesame") == "operator"
+        assert keys.role_of(b"Bearer aaaaaaaaaaaaaaab") is None
+        assert keys.role_of(b"Basic aaaaaaaaaaaaaaaa") is None
+    assert sorted(keys._known) == [b"Bearer aaaaaaaaaaaaaaaa", b"Bearer samesamesamesame"]
+    for n in range(3 * Keys._MAX_KNOWN):  # many spellings of a good key: the table stays small
+        assert keys.role_of(b"Bearer aaaaaaaaaaaaaaaa" + b" " * n) == "storefront"
+    assert len(keys._known) <= Keys._MAX_KNOWN
