@@ -1066,6 +1066,19 @@ class Generator:
         self.defs.append(
             fn.finish("check_all", [py.Return(py.List(results, _LOAD, **_POS), **_POS)])
         )
+        # `passing_all`: the same body and tests, answering the positions of the OK
+        # campaigns: eligibility without a pass over 50 statuses. The nodes are shared:
+        # both functions evaluate the same expressions in the same order.
+        tail: list[py.stmt] = [_assign("out", py.List([], _LOAD, **_POS))]
+        for i, result in enumerate(results):
+            test = _is_ok(result)
+            if test is not None:
+                # `out += [i]`: as cheap as `out.append(i)`, and reads no attribute.
+                one = py.List([_const(i)], _LOAD, **_POS)
+                add = py.AugAssign(_store("out"), py.Add(), one, **_POS)
+                tail.append(add if isinstance(test, py.Constant) else _if(test, add))
+        tail.append(py.Return(_name("out"), **_POS))
+        self.defs.append(fn.finish("passing_all", tail))
 
     def add_check(self, name: str, cond: Conditions) -> None:
         fn = Fn(self, PARAMS, {})
@@ -1096,6 +1109,21 @@ def _fold(op: str, values: list[Val], empty: Val) -> Val:
             _effects(logic(op, result, v), [result, v], only=result) if result is not empty else v
         )
     return result
+
+
+def _is_ok(result: py.expr) -> py.expr | None:
+    """When a campaign's outcome `result` is OK: never (None), always (the constant True),
+    or when the returned test holds."""
+    if isinstance(result, py.Constant):
+        return _const(True) if result.value == OK else None
+    if isinstance(result, py.IfExp):
+        yes, no = result.body, result.orelse
+        if isinstance(yes, py.Constant) and isinstance(no, py.Constant):
+            if yes.value == OK and no.value != OK:
+                return result.test
+            if no.value == OK and yes.value != OK:
+                return py.UnaryOp(py.Not(), result.test, **_POS)
+    return py.UnaryOp(py.Not(), result, **_POS)  # OK is 0, the only falsy outcome
 
 
 def _choose(test: Val, yes: py.expr, no: py.expr) -> py.expr:

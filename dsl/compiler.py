@@ -122,6 +122,7 @@ class _Compiler:
             campaigns=built,
             bind=make_binder(self.attributes, self.k),
             check_all=namespace["check_all"],
+            passing_all=namespace["passing_all"],
             fingerprint=fingerprint((canon, tuple(c.fingerprint for c in built))),
             generated_source=python_source(module),
             positions={c.name.text: (c.name.span.line, c.name.span.column) for c in campaigns},

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dsl.context import Bound, Context, ContextError, Lists
-from dsl.model import DENIED, NOT_ELIGIBLE, OK, Campaign, CompiledRuleset
+from dsl.model import DENIED, NOT_ELIGIBLE, Campaign, CompiledRuleset
 from dsl.vocabulary import CURRENCIES
 from engine.claims import referral_refusal
 from engine.context import parse_context, resolve_currency
@@ -87,7 +87,7 @@ class Plan:
         )
         self.positions = {entry.id: entry.order for entry in self.entries}
         # One ruleset whose evaluation order is its file order and that has no referral
-        # campaign: eligibility is then a selection from its `check_all` list (`eligible`).
+        # campaign: eligibility is then its `passing_all` positions that are open.
         self.file_order = (
             len(self.rulesets) == 1
             and [e.index for e in self.entries] == list(range(len(self.entries)))
@@ -173,20 +173,11 @@ def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
         raise RequestError.invalid(exc.path, exc.message) from exc
     lists = engine.cache.view
     if plan.file_order and not paused:
-        statuses = ruleset.check_all(ctx, bound, lists)
-        # Few campaigns pass: `list.index` finds each OK (0) in C, so the Python-level
-        # loop runs once per passing campaign, not once per campaign.
+        # The positions whose rules pass, of the few open campaigns: no pass over all
+        # the campaigns' statuses.
         ids = plan.ids
         flags = plan.open_flags(now)
-        passing: list[str] = []
-        at = -1
-        try:
-            while True:
-                at = statuses.index(OK, at + 1)
-                if flags[at]:
-                    passing.append(ids[at])
-        except ValueError:
-            return passing
+        return [ids[i] for i in ruleset.passing_all(ctx, bound, lists) if flags[i]]
     statuses_of = [r.check_all(ctx, b, lists) for r, b in zip(plan.rulesets, bounds, strict=True)]
     reasons = _reasons(plan, ctx, statuses_of, paused, now)
     return [entry.id for entry, reason in zip(plan.entries, reasons, strict=True) if reason is None]

@@ -55,6 +55,7 @@ def run(r: CompiledRuleset, ctx: Context, lists: Lists | None = None) -> list[in
     bound = r.bind(ctx)
     results = list(r.check_all(ctx, bound, lists))
     assert results == [c.check(ctx, bound, lists) for c in r.campaigns]
+    assert r.passing_all(ctx, bound, lists) == [i for i, x in enumerate(results) if x == OK]
     return results
 
 
@@ -398,3 +399,40 @@ def test_item_filters() -> None:
     assert [big.test(i, ctx, bound, {}) for i in ctx.items] == [True, True]
     ctx.level = 0
     assert [brand.test(i, ctx, bound, {}) for i in ctx.items] == [False, False]
+
+
+# --- one loop over the items, dispatched on the category ------------------------------------
+
+
+def test_category_aggregates_share_one_dispatch_per_line() -> None:
+    r = conditions(
+        'sum(item.price * item.qty for items where item.category == "books") >= 20',
+        'any(items where item.category == "toys" and item.price >= 15)',
+        'user.level >= 1 and count(items where item.category == "books") >= 2',
+        'user.level >= 1 and any(items where item.category == "toys" and item.price >= 5)',
+        'all(items where item.category == "books")',
+        'user.level >= 2 and any(items where item.category == "lens")',
+    )
+    source = r.generated_source
+    assert "if g_category == 'books':" in source and "elif g_category == 'toys':" in source
+    assert "+= it.amount" in source and "it.price * it.qty" not in source
+    # `all` is not dispatched; one lazy aggregate of a text nothing else tests stays lazy.
+    check_all = source.split("def check_all")[1].split("\ndef ")[0]
+    assert "agg_" in check_all
+    carts = [
+        (),
+        (item(1000, 2, "books"),),
+        (item(1000, 1, "books"), item(1600, 1, "toys")),
+        (item(600, 1, "toys"), item(500, 1, "books"), item(700, 3, "books")),
+        (item(900, 1, "lens"), item(2000, 1, "books")),
+    ]
+    expected = [  # `count` counts units (qty); `all` holds for an empty cart
+        [False, False, False, False, True, False],
+        [True, False, True, False, True, False],
+        [False, True, False, True, False, False],
+        [True, False, True, True, False, False],
+        [True, False, False, False, False, True],
+    ]
+    for cart, want in zip(carts, expected, strict=True):
+        assert holds(r, request(cart, level=2)) == want
+    assert holds(r, request(carts[3], level=0)) == [True, False, False, False, False, False]
