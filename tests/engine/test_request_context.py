@@ -78,10 +78,13 @@ def test_account_age_is_never_negative() -> None:
     ("value", "k", "minor"),
     [("19.9", 2, 1990), ("19.90", 2, 1990), (5, 2, 500), ("0", 2, 0), (0, 2, 0),
      ("0.01", 2, 1), ("500", 0, 500), (500, 0, 500), ("1234567.89", 2, 123456789),
-     ("0.5", 3, 500)],
+     ("0.5", 3, 500), ("0.00", 2, 0), ("10.05", 2, 1005), ("7.000", 3, 7000)],
 )  # fmt: skip
 def test_accepted_money(value: object, k: int, minor: int) -> None:
     assert parse_money(value, k, "p") == minor
+    # A line's price takes its own (inlined) path: the same answers.
+    (line,) = parse(cart({"sku": "A", "price": value, "qty": 1}), k=k).items
+    assert line.price == minor
 
 
 @pytest.mark.parametrize(
@@ -89,12 +92,19 @@ def test_accepted_money(value: object, k: int, minor: int) -> None:
     [("19.999", 2), (19.99, 2), (199.0, 2), (True, 2), (False, 2), ("1e1", 2), (1e3, 2),
      ("019.90", 2), ("-19.90", 2), ("+5", 2), (-5, 2), ("500.0", 0), ("500.", 2), (".5", 2),
      ("NaN", 2), (float("nan"), 2), ("", 2), (" 5", 2), ("5 ", 2), ("5\n", 2), ("1_000", 2),
-     ("１２", 2), (None, 2), ([5], 2), ("00", 2), ("9" * 40, 2)],
+     ("１２", 2), (None, 2), ([5], 2), ("00", 2), ("9" * 40, 2), ("1.2.34", 2), ("1..23", 2),
+     ("01.23", 2), ("1_2.34", 2), ("+1.23", 2), (" 1.23", 2), ("1.2²", 2), ("１.23", 2),
+     ("12.", 0), ("9" * 30 + ".99", 2)],
 )  # fmt: skip
 def test_refused_money(value: object, k: int) -> None:
     with pytest.raises(ContextError) as caught:
         parse_money(value, k, "cart.items[0].price")
     assert caught.value.path == "cart.items[0].price"
+    message = caught.value.message
+    assert error_path(cart({"sku": "A", "price": value, "qty": 1}), k=k) == "cart.items[0].price"
+    with pytest.raises(ContextError) as caught:
+        parse(cart({"sku": "A", "price": value, "qty": 1}), k=k)
+    assert caught.value.message == message
 
 
 @pytest.mark.parametrize(
