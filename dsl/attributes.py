@@ -59,6 +59,10 @@ _AS_IS: dict[str, type] = {"bool": bool, "int": int, "string": str, "duration": 
 """Types whose JSON value of exactly this Python type is already the runtime value."""
 
 
+class _Never:
+    """The "runtime form" of the other types: no JSON value has this type."""
+
+
 class Invalid(Exception):
     """A wrong attribute value. `field` is the path below the root's `attributes` object
     (`orders`, `tags[1]`), so that the caller adds the prefix only when there is an error."""
@@ -204,10 +208,9 @@ def value_reader(decl: AttributeDecl, minor_units: int) -> Callable[[JSONDict, s
 
 def _root_reader(decls: Sequence[AttributeDecl], minor_units: int) -> RootReader:
     # (name, the type a value already in runtime form has, how to settle any other value);
-    # `NoneType` never matches: JSON null is a wrong value, settled (and refused) slowly.
-    fields = tuple(
-        (d.name, _AS_IS.get(d.type, type(None)), _settler(d, minor_units)) for d in decls
-    )
+    # `_Never` matches no value: every value of the other types is settled (JSON null
+    # included, a wrong value that the settler refuses).
+    fields = tuple((d.name, _AS_IS.get(d.type, _Never), _settler(d, minor_units)) for d in decls)
     if len(fields) == 1:
         ((name, as_is, settle),) = fields
 
@@ -246,7 +249,7 @@ def make_binder(attributes: Sequence[AttributeDecl], minor_units: int) -> Binder
     cart = _root_reader(cart_decls, minor_units) if cart_decls else None
     item = _root_reader(item_decls, minor_units) if item_decls else None
     if user is not None and cart is None and item is None:
-        return _user_binder(user)
+        return _user_binder(user, user_decls)
 
     def bind(ctx: Context) -> Bound:
         # One root at a time, so that an error names the root it is in.
@@ -271,7 +274,7 @@ def make_binder(attributes: Sequence[AttributeDecl], minor_units: int) -> Binder
     return bind
 
 
-def _user_binder(user: RootReader) -> Binder:
+def _user_binder(user: RootReader, decls: Sequence[AttributeDecl]) -> Binder:
     """`bind` when only user attributes are declared, the usual case: one root to read."""
 
     def bind_user(ctx: Context) -> Bound:
@@ -284,7 +287,24 @@ def _user_binder(user: RootReader) -> Binder:
         bound.cart = bound.items = ()
         return bound
 
-    return bind_user
+    if len(decls) != 1:
+        return bind_user
+    (decl,) = decls
+    name, as_is = decl.name, _AS_IS.get(decl.type, _Never)
+
+    def bind_one(ctx: Context) -> Bound:
+        # One attribute already in its runtime form: read here, without `user`'s call.
+        raw = ctx.user_attributes
+        if type(raw) is dict:
+            value = raw.get(name, _MISSING)
+            if type(value) is as_is:
+                bound = _new(Bound)
+                bound.user = (value,)
+                bound.cart = bound.items = ()
+                return bound
+        return bind_user(ctx)  # a default, a conversion or an error
+
+    return bind_one
 
 
 def bind(attributes: Sequence[AttributeDecl], minor_units: int, ctx: Context) -> Bound:

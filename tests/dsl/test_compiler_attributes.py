@@ -92,6 +92,12 @@ def test_values_take_their_runtime_form() -> None:
         ({}, {"floor": "1."}, {}, "cart.attributes.floor"),
         ({}, {}, {"cost": "1e2"}, "cart.items[1].attributes.cost"),
         ({}, {}, {"brand": None}, "cart.items[1].attributes.brand"),
+        # JSON null is a wrong value for every type, not only those read as they are.
+        ({"ratio": None}, {}, {}, "user.attributes.ratio"),
+        ({"expires": None}, {}, {}, "user.attributes.expires"),
+        ({"lucky": None}, {}, {}, "user.attributes.lucky"),
+        ({}, {"floor": None}, {}, "cart.attributes.floor"),
+        ({}, {}, {"cost": None}, "cart.items[1].attributes.cost"),
     ],
 )
 def test_wrong_types_name_the_field(
@@ -123,3 +129,23 @@ def test_money_in_a_currency_without_minor_units() -> None:
 
 def test_no_declarations_bind_nothing() -> None:
     assert make_binder([], 2)(request()) is NO_ATTRIBUTES
+
+
+@pytest.mark.parametrize("type_name", ["money", "decimal", "datetime", "list of int", "int"])
+def test_one_declared_attribute_binds_like_several(type_name: str) -> None:
+    """The binder of a single user attribute reads it inline: same values, same errors."""
+    one = make_binder([AttributeDecl("user", "a", type_name, None)], 2)
+    two = make_binder(
+        [AttributeDecl("user", "a", type_name, None), AttributeDecl("user", "z", "int", None)], 2
+    )
+    samples: list[Any] = [None, 5, "5", "2026-01-01T00:00:00Z", [1, 2], True, "x", {}]
+    for value in [*samples, "missing"]:
+        ctx = Context(now=0, currency="CNY")
+        ctx.user_attributes = {} if value == "missing" else {"a": value}
+        outcomes = []
+        for binder in (one, two):
+            try:
+                outcomes.append(("ok", binder(ctx).user[0]))
+            except ContextError as exc:
+                outcomes.append(("error", exc.path, exc.message))
+        assert outcomes[0] == outcomes[1], (type_name, value)
