@@ -259,7 +259,11 @@ def _user(ctx: Context, user: object, now: int) -> None:
         ctx.registered_at = registered
         ctx.account_age = now - registered if registered < now else 0
     value = get("attributes", _MISSING)
-    ctx.user_attributes = {} if value is _MISSING else _object(value, "user.attributes")
+    if value is _MISSING:
+        value = {}
+    elif type(value) is not dict:
+        raise ContextError("user.attributes", "must be an object")
+    ctx.user_attributes = value
 
 
 def _cart(ctx: Context, cart: object, currency: str, minor_units: int) -> None:
@@ -313,6 +317,7 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
     the errors are reported and raises."""
     scale = _SCALES[minor_units]
     tail = _TAILS[minor_units]
+    most = _MAX_MONEY_TEXT - tail
     items: list[Item] = []
     append = items.append
     total = 0
@@ -328,14 +333,9 @@ def _items(raw_items: list[Any], minor_units: int) -> tuple[tuple[Item, ...], in
         if type(price) is str:
             # `_money_text`, its usual case inline: a call costs a fourth of the conversion.
             at = len(price) - tail
-            if at > 0 and price[at] == ".":
+            if 0 < at <= most and price[at] == ".":  # `most`: the longest text allowed
                 digits = price.replace(".", "", 1)
-                if not (
-                    digits.isdigit()
-                    and price.isascii()
-                    and (price[0] != "0" or at == 1)
-                    and len(price) <= _MAX_MONEY_TEXT
-                ):
+                if not (digits.isdigit() and price.isascii() and (price[0] != "0" or at == 1)):
                     _item_error(i, raw, minor_units)
                 price = int(digits)
             else:
