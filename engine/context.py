@@ -284,7 +284,14 @@ def _cart(ctx: Context, cart: object, currency: str, minor_units: int) -> None:
         raise ContextError("cart.items", "must be a list")
     value = get("total", _MISSING)
     if value is not _MISSING:
-        total = _money_text(value, minor_units) if type(value) is str else None
+        total = None
+        if type(value) is str:
+            # `_money_text`'s usual case, inline as in `_items`.
+            at = len(value) - _TAILS[minor_units]
+            if 0 < at <= _MAX_MONEY_TEXT - _TAILS[minor_units] and value[at] == ".":
+                digits = value.replace(".", "", 1)
+                if digits.isdigit() and value.isascii() and (value[0] != "0" or at == 1):
+                    total = int(digits)
         if total is None:
             total = parse_money(value, minor_units, "cart.total")
         if total != ctx.total:

@@ -161,8 +161,16 @@ def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
     paused = engine.cache.paused
     try:
         # `check_context`, with its one-ruleset case written out: this runs per request.
-        currency = resolve_currency(raw.get("cart"), registry.currencies())
-        plan = registry.plans.get(currency) or plan_for(registry, currency)
+        # A plan exists only for a loaded currency (loads drop them): a cart naming one
+        # needs no `resolve_currency`.
+        cart = raw.get("cart")
+        named = cart.get("currency") if type(cart) is dict else None
+        known = registry.plans.get(named) if type(named) is str else None
+        if known is not None and type(named) is str:
+            plan, currency = known, named
+        else:
+            currency = resolve_currency(cart, registry.currencies())
+            plan = plan_for(registry, currency)
         ctx = parse_context(raw, now=now, currency=currency, minor_units=plan.minor_units)
         if plan.file_order and not paused:
             ruleset = plan.rulesets[0]
