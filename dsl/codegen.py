@@ -1057,7 +1057,7 @@ class Generator:
             self.defs.append(fn.finish(name, fn.helper_body(plan)))
         return helper
 
-    def add_check_all(self, campaigns: Sequence[Conditions]) -> None:
+    def add_check_all(self, campaigns: Sequence[Conditions], ids: Sequence[str]) -> None:
         fn = Fn(self, PARAMS, {})
         every = [e for c in campaigns for e in (*c.whens, *c.denies)]
         strict = [r for c in campaigns if (r := c.strict_root) is not None]
@@ -1066,15 +1066,15 @@ class Generator:
         self.defs.append(
             fn.finish("check_all", [py.Return(py.List(results, _LOAD, **_POS), **_POS)])
         )
-        # `passing_all`: the same body and tests, answering the positions of the OK
-        # campaigns: eligibility without a pass over 50 statuses. The nodes are shared:
-        # both functions evaluate the same expressions in the same order.
+        # `passing_all`: the same body and tests, answering the ids of the OK campaigns:
+        # eligibility without a pass over all the statuses. The nodes are shared: both
+        # functions evaluate the same expressions in the same order.
         tail: list[py.stmt] = [_assign("out", py.List([], _LOAD, **_POS))]
-        for i, result in enumerate(results):
+        for campaign_id, result in zip(ids, results, strict=True):
             test = _is_ok(result)
             if test is not None:
-                # `out += [i]`: as cheap as `out.append(i)`, and reads no attribute.
-                one = py.List([_const(i)], _LOAD, **_POS)
+                # `out += [id]`: as cheap as `out.append(id)`, and reads no attribute.
+                one = py.List([_const(campaign_id)], _LOAD, **_POS)
                 add = py.AugAssign(_store("out"), py.Add(), one, **_POS)
                 tail.append(add if isinstance(test, py.Constant) else _if(test, add))
         tail.append(py.Return(_name("out"), **_POS))

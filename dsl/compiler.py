@@ -95,7 +95,7 @@ class _Compiler:
     def ruleset(self, source: str) -> M.CompiledRuleset:
         campaigns = self.tree.campaigns
         conditions = [_conditions(c) for c in campaigns]
-        self.gen.add_check_all(conditions)
+        self.gen.add_check_all(conditions, [c.name.text for c in campaigns])
         for i, cond in enumerate(conditions):
             self.gen.add_check(f"check_{i}", cond)
         for c in campaigns:

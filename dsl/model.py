@@ -15,8 +15,8 @@ runtime lists `Lists` (dsl/context.py):
 - `CompiledRuleset.check_all(ctx, bound, lists) -> list[int]`: the same for every
   campaign in file order, from one generated function that computes shared values
   (fields, segments, per-cart aggregates) once.
-- `CompiledRuleset.passing_all(ctx, bound, lists) -> list[int]`: the positions of the
-  campaigns whose `check_all` status is OK, from the same generated code.
+- `CompiledRuleset.passing_all(ctx, bound, lists) -> list[str]`: the ids of the
+  campaigns whose `check_all` status is OK, in file order, from the same generated code.
 - `ItemFilter.test(item, ctx, bound, lists) -> bool`: an `on items where` condition.
 """
 
@@ -41,6 +41,7 @@ Scope = Literal["user", "device", "ip"]
 
 Check = Callable[[Context, Bound, Lists], int]
 CheckAll = Callable[[Context, Bound, Lists], Sequence[int]]
+PassingAll = Callable[[Context, Bound, Lists], list[str]]
 ItemTest = Callable[[Item, Context, Bound, Lists], bool]
 Binder = Callable[[Context], Bound]
 
@@ -331,7 +332,7 @@ class CompiledRuleset:
     campaigns: tuple[Campaign, ...]
     bind: Binder = field(repr=False)
     check_all: CheckAll = field(repr=False)
-    passing_all: CheckAll = field(repr=False)
+    passing_all: PassingAll = field(repr=False)
     fingerprint: str = ""
     generated_source: str = field(default="", repr=False)  # ast.unparse of the generated module
     # Where each campaign's name is written, (line, column): for errors found when loading,

@@ -71,7 +71,7 @@ def _timing(loaded: Loaded, now: int) -> str | None:
 class Plan:
     """The campaigns of every loaded ruleset in one currency, ready for evaluate."""
 
-    __slots__ = ("_at", "_open", "_reasons", "entries", "file_order", "ids", "minor_units",
+    __slots__ = ("_at", "_closed", "_reasons", "entries", "file_order", "minor_units",
                  "positions", "rulesets")  # fmt: skip
 
     def __init__(self, considered: Sequence[Loaded], minor_units: int) -> None:
@@ -87,30 +87,32 @@ class Plan:
         )
         self.positions = {entry.id: entry.order for entry in self.entries}
         # One ruleset whose evaluation order is its file order and that has no referral
-        # campaign: eligibility is then its `passing_all` positions that are open.
+        # campaign: eligibility is then its `passing_all` ids that are open.
         self.file_order = (
             len(self.rulesets) == 1
             and [e.index for e in self.entries] == list(range(len(self.entries)))
             and all(e.referral is None for e in self.entries)
         )
-        self.ids = tuple(entry.id for entry in self.entries)
         self._at: int | None = None
         self._reasons: tuple[str | None, ...] = ()
-        self._open: tuple[int, ...] = ()
+        self._closed: frozenset[str] = frozenset()
 
     def timing(self, now: int) -> tuple[str | None, ...]:
         """Each entry's window or schedule refusal at `now` (None: open)."""
         if now != self._at:
             reasons = tuple(_timing(entry.loaded, now) for entry in self.entries)
-            self._reasons, self._open = reasons, tuple(int(r is None) for r in reasons)
+            self._reasons = reasons
+            self._closed = frozenset(
+                e.id for e, r in zip(self.entries, reasons, strict=True) if r is not None
+            )
             self._at = now
         return self._reasons
 
-    def open_flags(self, now: int) -> tuple[int, ...]:
-        """1 for each entry whose window and schedule are open at `now`, else 0."""
+    def closed(self, now: int) -> frozenset[str]:
+        """The ids of the entries whose window or schedule is closed at `now`."""
         if now != self._at:
             self.timing(now)
-        return self._open
+        return self._closed
 
 
 def plan_for(registry: Registry, currency: str) -> Plan:
@@ -181,11 +183,11 @@ def eligible(engine: Engine, raw: dict[str, Any], now: int) -> list[str]:
         raise RequestError.invalid(exc.path, exc.message) from exc
     lists = engine.cache.view
     if plan.file_order and not paused:
-        # The positions whose rules pass, of the few open campaigns: no pass over all
-        # the campaigns' statuses.
-        ids = plan.ids
-        flags = plan.open_flags(now)
-        return [ids[i] for i in ruleset.passing_all(ctx, bound, lists) if flags[i]]
+        # The campaigns whose rules pass, of those open at `now`: no pass over all the
+        # campaigns' statuses.
+        passing = ruleset.passing_all(ctx, bound, lists)
+        closed = plan.closed(now)
+        return [i for i in passing if i not in closed] if closed else passing
     statuses_of = [r.check_all(ctx, b, lists) for r, b in zip(plan.rulesets, bounds, strict=True)]
     reasons = _reasons(plan, ctx, statuses_of, paused, now)
     return [entry.id for entry, reason in zip(plan.entries, reasons, strict=True) if reason is None]

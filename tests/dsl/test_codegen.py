@@ -55,7 +55,8 @@ def run(r: CompiledRuleset, ctx: Context, lists: Lists | None = None) -> list[in
     bound = r.bind(ctx)
     results = list(r.check_all(ctx, bound, lists))
     assert results == [c.check(ctx, bound, lists) for c in r.campaigns]
-    assert r.passing_all(ctx, bound, lists) == [i for i, x in enumerate(results) if x == OK]
+    ok = [c.id for c, x in zip(r.campaigns, results, strict=True) if x == OK]
+    assert r.passing_all(ctx, bound, lists) == ok
     return results
 
 
