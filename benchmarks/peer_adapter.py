@@ -25,7 +25,8 @@ What each harness step runs:
   10.1 steps 1-2), through `engine.evaluation.eligible`: the currency, validation of the
   whole context with conversion of money to minor units (engine/context.py
   `parse_context`), the ruleset's `bind` of declared attributes, the window, schedule and
-  pause checks, and the generated `check_all`; then the campaign ids are mapped back to
+  pause checks, and the generated rule checks (`passing_all`: `check_all`'s code,
+  answering the ids of the campaigns that pass); then the campaign ids are mapped back to
   the workload's. TIMED: all of that, plus reading the engine clock, one dict lookup
   to find the context's JSON form, and the id mapping.
 
@@ -172,15 +173,16 @@ def api_context(ctx: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
 
 class PromoEngineAdapter(Adapter):  # type: ignore[misc]
     name = "promo-engine (DSL compiled to Python)"
-    impl = "CPython, one generated check_all per ruleset"
+    impl = "CPython, one generated function per ruleset"
     call_shape = "validate + bind + checks -> [ids]"
     support: ClassVar[dict[str, str]] = {"any_item": "native", "cat_sum_gte": "native"}
     notes: ClassVar[list[str]] = [
         "timed from our API's JSON form of each context (money as strings, declared fields "
         "under user.attributes), converted once, untimed, from the workload's floats; timed: "
         "validation and conversion (parse_context), bind, window/schedule/pause checks, "
-        "check_all, id mapping (engine.evaluation.eligible); fixed overhead = the same with "
-        "a one-campaign ruleset whose condition is `true`"
+        "the generated rule checks, id mapping (engine.evaluation.eligible); nothing "
+        "converted is cached across contexts; fixed overhead = the same with a one-campaign "
+        "ruleset whose condition is `true`"
     ]
 
     def __init__(self, bench_dir: Path) -> None:
