@@ -91,13 +91,28 @@ def start_bare() -> Server:
     return server
 
 
-def wrk(port: int, seconds: int, run: str) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0.0 where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, seconds: int, run: str, pids: dict[str, int] | None = None) -> dict[str, float]:
+    """One wrk run; with `pids`, also the CPU each of those processes spent per request."""
     env = {**os.environ, "PROMO_BENCH_KEY": KEY, "PROMO_BENCH_RUN": run}
     script = str(Path(__file__).with_name("http_claim.lua"))
     args = ["wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", "-s", script,
             f"http://127.0.0.1:{port}"]  # fmt: skip
+    before = {name: cpu_seconds(pid) for name, pid in (pids or {}).items()}
     out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
-    return _parse_wrk(out)
+    result = _parse_wrk(out)
+    requests = max(result["rps"] * seconds, 1.0)
+    for name, pid in (pids or {}).items():
+        result[f"cpu_{name}"] = (cpu_seconds(pid) - before[name]) / requests * 1e6
+    return result
 
 
 def _parse_wrk(out: str) -> dict[str, float]:
@@ -129,6 +144,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: sudo apt-get install -y wrk")
     results: dict[str, list[dict[str, float]]] = {"bare": [], "ours": []}
+    load_before = os.getloadavg()[0]
     with ExitStack() as stack:
         redis = start_redis()
         stack.callback(redis.stop)
@@ -137,23 +153,40 @@ def main() -> None:
             stack.callback(server.stop)
         for name, server in servers.items():  # warm-up: imports, caches, connection pools
             wrk(server.port, 2, f"warm-{name}")
+        pids = {
+            "ours": {"server": servers["ours"].process.pid, "redis": redis.pid},
+            "bare": {"server": servers["bare"].process.pid},
+        }
         for run in range(opts.runs):
             order = ["bare", "ours"] if run % 2 == 0 else ["ours", "bare"]
             for name in order:
-                results[name].append(wrk(servers[name].port, opts.seconds, f"{name}-{run}"))
-    body = _report(results, opts.seconds)
+                port = servers[name].port
+                results[name].append(wrk(port, opts.seconds, f"{name}-{run}", pids[name]))
+    body = _report(results, opts.seconds, (load_before, os.getloadavg()[0]))
     write_section("http", body)
     print(body)
 
 
-def _report(results: dict[str, list[dict[str, float]]], seconds: int) -> str:
+_HEADER = (
+    "| server | req/s (median run) | req/s runs | p50 ms | p90 ms | p99 ms "
+    "| server CPU us/req | Redis CPU us/req | non-2xx |\n|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _report(
+    results: dict[str, list[dict[str, float]]], seconds: int, load: tuple[float, float]
+) -> str:
     def row(name: str, label: str) -> str:
         runs = results[name]
         best = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
         all_rps = ", ".join(f"{r['rps']:,.0f}" for r in runs)
         bad = sum(int(r["non2xx"]) for r in runs)
+        server = median([r.get("cpu_server", 0.0) for r in runs])
+        redis = median([r["cpu_redis"] for r in runs]) if "cpu_redis" in runs[0] else None
+        shown = f"{redis:.0f}" if redis is not None else "-"
         return (f"| {label} | {best['rps']:,.0f} | {all_rps} | {best['p50']:.2f} | "
-                f"{best['p90']:.2f} | {best['p99']:.2f} | {bad} |")  # fmt: skip
+                f"{best['p90']:.2f} | {best['p99']:.2f} | {server:.0f} | {shown} | "
+                f"{bad} |")  # fmt: skip
 
     ours = median([r["rps"] for r in results["ours"]])
     bare = median([r["rps"] for r in results["bare"]])
@@ -174,12 +207,15 @@ started for the run, with API keys; every request claims for a new user with its
 Idempotency-Key (auth, validation, rules, one Redis script). Bare: `benchmarks/http_bare.py`,
 a pydantic body of the same shape and a JSON answer. Load generator, server and Redis share
 the machine's 2 cores; wrk is closed-loop, so latencies understate an open-loop client's.
+CPU per request is each process's user + system time over the run (/proc), medians of the
+runs: ours needs its worker's and Redis's, so it loses more than the bare endpoint when
+other processes take a core. The machine's load average (1 min) was {load[0]:.1f} before
+the runs and {load[1]:.1f} after.
 
 Ratio ours / bare: **{ours / bare:.2f}x** requests/s; p99 {p99_ours:.1f} ms against
 {p99_bare:.1f} ms. This run {verdict}.
 
-| server | req/s (median run) | req/s runs | p50 ms | p90 ms | p99 ms | non-2xx |
-|---|---|---|---|---|---|---|
+{_HEADER}
 {row("ours", "promo serve: POST /v1/claims")}
 {row("bare", "bare FastAPI + pydantic")}
 """
