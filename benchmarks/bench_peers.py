@@ -168,18 +168,20 @@ def render(rows: list[Row], gates: list[Gate], load: str) -> tuple[str, bool]:
     body = f"""## Peers: promo-engine in the shared rule-engine harness
 
 {stamp()} `benchmarks/bench_peers.py` runs `../shared/bench/run.sh peers` with our adapter
-(`benchmarks/peer_adapter.py`) and the rows {ADAPTERS.replace(",", ", ")} (python-lambda, the
-reference, always runs). The workload is 50 campaigns of 336 conditions over 5,000
-contexts; every adapter's eligible ids must equal the reference's on all of them before
-any timing. Then all adapters are timed in one process, interleaved, 5 rounds; the
-figure is the median ns per context (all 50 rules). Our timed call starts from our API's
-JSON form of the context (money as strings, converted once and untimed from the
-workload's floats) and does everything `Engine.evaluate` does before pricing: validation
-and conversion to minor units, binding of declared attributes, the window, schedule and
-pause checks, and the generated `check_all`. Nothing converted is cached across contexts:
-the money, date and IP texts `engine/context.py` converts are not remembered (see the
-adapter's docstring). Fixed overhead: the same call on a one-campaign ruleset whose
-condition is `true`. Load average before the run: {load}.
+(`benchmarks/peer_adapter.py`), python-fused and zen expr batched (`--only
+'{ADAPTERS}'`; python-lambda, the reference, always runs). The workload is 50
+campaigns of 336 conditions over 5,000 contexts; every adapter's eligible ids must equal
+the reference's on all of them before any timing. Then all adapters are timed in one
+process, interleaved, 5 rounds; the figure is the median ns per context (all 50 rules).
+Our timed call starts from our API's JSON form of the context (money as strings,
+converted once and untimed from the workload's floats) and does everything
+`Engine.evaluate` does before pricing: validation and conversion to minor units, binding
+of declared attributes, the window, schedule and pause checks, and the generated rule
+checks. Nothing converted is cached across contexts: money texts are converted on every
+call, and the workload has no date-time or IP, the only texts `engine/context.py`
+remembers (see the adapter's docstring). Fixed overhead: the same call on a one-campaign
+ruleset whose rule is `true`, as the harness measures it. Load average before the run:
+{load}.
 
 {HEADER}
 {chr(10).join(table)}
