@@ -325,9 +325,9 @@ def _outcomes(plan: ClaimPlan, claim_id: str, bits: int, now: int) -> tuple[Outc
     for i, o in enumerate(plan.outcomes):
         mine = issued[at : at + o.coupons]
         at += o.coupons
-        new = tuple(c for c, _ in mine)
+        new = tuple([c for c, _ in mine])
         result = (
-            f'{o.head}{claim_id}","coupons":[{",".join(j for _, j in mine)}],"replayed":false}}'
+            f'{o.head}{claim_id}","coupons":[{",".join([j for _, j in mine])}],"replayed":false}}'
         )
         log = {"reward": o.name, "codes": [c.code for c in new], "face_value": o.face}
         if i < len(prizes):  # a prize: its stocks, and the campaign's budgets (7.4)

@@ -187,16 +187,17 @@ def coupon_entry(kind: str, code: str, log: Mapping[str, Any], now: int) -> dict
 def claim_args(layout: KeyLayout, step: ClaimStep, now: int) -> tuple[list[str], bytes]:
     """KEYS and ARGV[1] of claim.lua for `step`."""
     scope = step.scope
+    base = layout.base(scope)
     index: dict[str, int] = {layout.log(scope.tag): 1}
     record = 0
     if step.key:
-        record = index[layout.idempotency(scope, step.user, step.key)] = 2
-    base = layout.base(scope)
+        # KeyLayout.idempotency, with the base already at hand
+        record = index[f"{base}!k:{len(step.user)}:{step.user}:{step.key}"] = 2
     args = {
         "fp": step.fingerprint, "kttl": ttl(step.key_expires_at, now), "key": record,
         "refusal": step.refusal or "", "log": 1,
         "checks": _counters(index, base, step.checks, now),
-        "outcomes": [_outcome(layout, index, step, o, now) for o in step.outcomes],
+        "outcomes": [_outcome(layout, index, base, step, o, now) for o in step.outcomes],
         "draw": _draw(layout, index, scope, step.draw, now),
     }  # fmt: skip
     return list(index), orjson.dumps(args)
@@ -222,7 +223,7 @@ def _counters(index: dict[str, int], base: str, counters: Sequence[Counter], now
 
 
 def _outcome(
-    layout: KeyLayout, index: dict[str, int], step: ClaimStep, o: Outcome, now: int
+    layout: KeyLayout, index: dict[str, int], base: str, step: ClaimStep, o: Outcome, now: int
 ) -> dict[str, Any]:
     scope, lottery = step.scope, step.draw is not None
     coupons = []
@@ -231,7 +232,7 @@ def _outcome(
         at = index[key] = index.get(key, len(index) + 1)
         coupons.append([at, *coupon_fields(scope, step.user, c)])
     encoded: dict[str, Any] = {
-        "w": o.weight, "c": _counters(index, layout.base(scope), (*o.counters, *o.budget), now),
+        "w": o.weight, "c": _counters(index, base, (*o.counters, *o.budget), now),
         "cp": coupons, "f": packed_entry(claim_entry(step, o, now)),
     }  # fmt: skip
     if lottery:  # the script appends the draw as a field of JSON text

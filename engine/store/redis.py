@@ -72,7 +72,11 @@ class _Boundary:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if isinstance(exc, _UNAVAILABLE):
-            raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+            raise unavailable(exc) from exc
+
+
+def unavailable(exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}")
 
 
 boundary = _Boundary()
@@ -99,6 +103,31 @@ def pack(*args: str | bytes | int) -> bytes:
         data = arg if type(arg) is bytes else str(arg).encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(parts)
+
+
+def pack_evalsha(sha: str, keys: Sequence[str], args: Sequence[str | bytes | int]) -> bytes:
+    """`pack("EVALSHA", sha, len(keys), *keys, *args)`, with the keys written as one text
+    and encoded once when they are ASCII (a claim has eight or so).
+
+    >>> pack_evalsha("f00", ["k"], [b"a"]) == pack("EVALSHA", "f00", 1, "k", b"a")
+    True
+    """
+    text = "".join([f"${len(k)}\r\n{k}\r\n" for k in keys])
+    if not text.isascii():  # a length in characters is not one in bytes
+        return pack("EVALSHA", sha, len(keys), *keys, *args)
+    n = str(len(keys))
+    head = f"*{3 + len(keys) + len(args)}\r\n$7\r\nEVALSHA\r\n${len(sha)}\r\n{sha}\r\n"
+    parts = [f"{head}${len(n)}\r\n{n}\r\n{text}".encode()]
+    for arg in args:
+        data = arg if type(arg) is bytes else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _reply_error(reply: hiredis.ReplyError) -> Exception:
+    """The redis-py exception of an error reply: "not now" ones as redis-py maps them."""
+    message = str(reply)
+    return _NOT_NOW.get(message.split(" ", 1)[0], rx.ResponseError)(message)
 
 
 class _Wire(asyncio.Protocol):
@@ -231,23 +260,27 @@ class Lane:
         return await self._call(pack(*args))
 
     async def evalsha(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        reply = await self._call(pack("EVALSHA", script.sha, len(keys), *keys, *args), True)
-        if isinstance(reply, hiredis.ReplyError):  # NOSCRIPT: nothing ran; load, then run
-            await self.command("SCRIPT", "LOAD", cast(str | bytes, script.script))
-            reply = await self._call(pack("EVALSHA", script.sha, len(keys), *keys, *args))
-        return reply
-
-    async def _call(self, command: bytes, noscript_ok: bool = False) -> Any:
+        command = pack_evalsha(script.sha, keys, args)
+        # _call inlined: a claim makes one of these, and each coroutine level costs.
         wire = self._wire
         if wire is None or wire.lost is not None or self._loop is not asyncio.get_running_loop():
             wire = await self._connected()
         reply = await wire.send(command, self._timeout)
         if isinstance(reply, hiredis.ReplyError):
-            message = str(reply)
-            if noscript_ok and message.startswith("NOSCRIPT"):
-                return reply
-            error = _NOT_NOW.get(message.split(" ", 1)[0], rx.ResponseError)
-            raise error(message)
+            if not str(reply).startswith("NOSCRIPT"):
+                raise _reply_error(reply)
+            # NOSCRIPT: nothing ran; load, then run
+            await self.command("SCRIPT", "LOAD", cast(str | bytes, script.script))
+            reply = await self._call(command)
+        return reply
+
+    async def _call(self, command: bytes) -> Any:
+        wire = self._wire
+        if wire is None or wire.lost is not None or self._loop is not asyncio.get_running_loop():
+            wire = await self._connected()
+        reply = await wire.send(command, self._timeout)
+        if isinstance(reply, hiredis.ReplyError):
+            raise _reply_error(reply)
         return reply
 
     async def _connected(self) -> _Wire:
@@ -306,6 +339,7 @@ class RedisStore:
         self._client: Any = client
         self._keys = KeyLayout(prefix)
         self._scripts = load_scripts(client)
+        self._claim_script = self._scripts["claim"]
         self._lane = Lane(client) if isinstance(client, Redis) and Lane.serves(client) else None
 
     async def _script(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -320,8 +354,15 @@ class RedisStore:
         if step.refusal is not None and step.key is None:
             return ClaimResult("rejected", step.refusal)  # no record could win over it
         keys, args = claim_args(self._keys, step, now)
-        with boundary:
-            reply = await self._script("claim", keys, (args,))
+        # `boundary` and `_script` written out: a claim makes one call, and each context
+        # manager and coroutine level costs.
+        try:
+            if self._lane is not None:
+                reply = await self._lane.evalsha(self._claim_script, keys, (args,))
+            else:
+                reply = await self._claim_script(keys=keys, args=(args,))
+        except _UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
         status = reply[0]
         if status == "issued":
             index = int(reply[1]) - 1
