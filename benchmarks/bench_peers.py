@@ -40,6 +40,7 @@ HEADER = (
 )
 FUSED_GOAL = 1.25  # ours / fused at most
 ZEN_GOAL = 3.0  # zen / ours at least
+CLOSE = 0.05  # a goal met or missed by less than this is within the drift between runs
 
 
 @dataclass
@@ -193,8 +194,19 @@ Correctness gate: promo-engine returned the reference's ids on {ours_gate_text} 
   ({vs_fused:.2f}x: {ours.ns:,.0f} ns against {fused.ns:,.0f} ns).
 - Goal 2, at least {ZEN_GOAL:.0f}x faster than zen expr batched: this run **{zen_verdict}** it
   ({zen_over_ours:.2f}x: {zen.ns:,.0f} ns against our {ours.ns:,.0f} ns).
-{_where(ours, fused)}"""
+{_margin(vs_fused / FUSED_GOAL, zen_over_ours / ZEN_GOAL)}{_where(ours, fused)}"""
     return body, gate_ok
+
+
+def _margin(*ratios: float) -> str:
+    """A warning when a goal is decided by less than the run-to-run drift of the ratios."""
+    if all(abs(r - 1) >= CLOSE for r in ratios):
+        return ""
+    return f"""
+A goal above is decided by less than {CLOSE:.0%}: ratios drift about that much between
+runs on this shared machine (see the min-max column), so another run may land on the
+other side of it.
+"""
 
 
 def _where(ours: Row, fused: Row) -> str:
