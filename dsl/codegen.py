@@ -346,6 +346,7 @@ class Fn:
         self.seen: set[Key] = set()
         self.unset: set[str] = set()  # lazy locals read before they may be set: `= None`
         self.neutral = False  # compiling a definition reused at several places
+        self.eager_aggregates: set[str] = set()  # locals of aggregates computed up front
         self.loops = 0
         self._locals = 0
 
@@ -483,6 +484,7 @@ class Fn:
                 self.values[key] = plan.const
                 continue
             local = self.local("a")
+            self.eager_aggregates.add(local)
             self.body.append(_assign(local, self._agg_init(plan)))
             split = _split_guard(plan) if plan.op != "all" else None
             if split is None:
@@ -544,7 +546,38 @@ class Fn:
         denied = _fold("or", [self.ev(d, None) for d in cond.denies], FALSE)
         self.known = before | allowed.computes
         deny = _choose(denied, _const(DENIED), _const(OK))
-        return _choose(allowed, deny, _const(NOT_ELIGIBLE))
+        return _choose(self._aggregates_first(allowed), deny, _const(NOT_ELIGIBLE))
+
+    def _aggregates_first(self, allowed: Val) -> Val:
+        """`allowed` with the tests of per-cart aggregates computed up front moved to the
+        front of its `and` chain: a local read, the cheapest test, and a cart condition
+        decides most carts. Only tests that read nothing but such locals, fields and
+        constants move (they compute nothing and depend on nothing computed in the chain),
+        and never in front of a first test that computes a shared value, which later
+        campaigns count on being computed."""
+        node = allowed.node
+        if not (isinstance(node, py.BoolOp) and isinstance(node.op, py.And)):
+            return allowed
+        values = node.values
+        keep = 1 if _defines(values[0]) else 0
+        moved = [v for v in values[keep:] if self._eager_test(v)]
+        if not moved:
+            return allowed
+        rest = [v for v in values[keep:] if not any(v is m for m in moved)]
+        order = [*values[:keep], *moved, *rest]
+        return replace(allowed, node=py.BoolOp(py.And(), order, **_POS))
+
+    def _eager_test(self, node: py.expr) -> bool:
+        reads_aggregate = False
+        for sub in py.walk(node):
+            if isinstance(sub, (py.Call, py.NamedExpr, py.IfExp, py.Lambda)):
+                return False
+            if isinstance(sub, py.Name):
+                if sub.id in self.eager_aggregates:
+                    reads_aggregate = True
+                elif sub.id not in self.params:
+                    return False
+        return reads_aggregate
 
     # -- expressions --
 
@@ -1124,6 +1157,11 @@ def _is_ok(result: py.expr) -> py.expr | None:
             if no.value == OK and yes.value != OK:
                 return py.UnaryOp(py.Not(), result.test, **_POS)
     return py.UnaryOp(py.Not(), result, **_POS)  # OK is 0, the only falsy outcome
+
+
+def _defines(node: py.expr) -> bool:
+    """Whether evaluating `node` may compute a shared value (`(v := ...)`)."""
+    return any(isinstance(sub, py.NamedExpr) for sub in py.walk(node))
 
 
 def _choose(test: Val, yes: py.expr, no: py.expr) -> py.expr:

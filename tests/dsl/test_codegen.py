@@ -437,3 +437,22 @@ def test_category_aggregates_share_one_dispatch_per_line() -> None:
     for cart, want in zip(carts, expected, strict=True):
         assert holds(r, request(cart, level=2)) == want
     assert holds(r, request(carts[3], level=0)) == [True, False, False, False, False, False]
+
+
+def test_tests_of_aggregates_computed_up_front_go_first() -> None:
+    books = 'sum(item.price * item.qty for items where item.category == "books")'
+    r = conditions(
+        f"user.level >= 1 and {books} >= 20 and user.risk_score < 50",
+        f"{books} >= 10",
+        'user.level >= 2 and count(items where item.category == "lens") >= 1 and user.is_new',
+    )
+    source = r.generated_source.split("def passing_all")[1]
+    assert "if a1 >= 2000 and ctx.level >= 1 and ctx.risk_score < 50:" in source
+    # A lazy aggregate (a call) keeps its place: it is not computed up front.
+    assert "if ctx.level >= 2 and agg_" in source
+    line = item(1500, 2, "books")
+    for level, risk, want in [(1, 10, [True, True, False]), (0, 10, [False, True, False]),
+                              (1, 90, [False, True, False])]:  # fmt: skip
+        assert holds(r, request((line,), level=level, risk_score=risk)) == want
+    lens = item(100, 1, "lens")
+    assert holds(r, request((lens,), level=2, is_new=True)) == [False, False, True]
