@@ -368,7 +368,7 @@ class Fn:
     def finish(self, name: str, tail: list[py.stmt]) -> py.FunctionDef:
         inits = [_assign(local, _const(None)) for local in sorted(self.unset)]
         args = py.arguments([], [py.arg(p, **_POS) for p in self.params], None, [], [], None, [])
-        body = [*self.head.values(), *inits, *self.body, *tail]
+        body = _merge_constants([*self.head.values(), *inits, *self.body, *tail])
         return py.FunctionDef(name, args, body, [], None, None, **_POS)
 
     # -- what every path needs, computed up front --
@@ -1157,6 +1157,32 @@ def _is_ok(result: py.expr) -> py.expr | None:
             if no.value == OK and yes.value != OK:
                 return py.UnaryOp(py.Not(), result.test, **_POS)
     return py.UnaryOp(py.Not(), result, **_POS)  # OK is 0, the only falsy outcome
+
+
+def _merge_constants(body: list[py.stmt]) -> list[py.stmt]:
+    """Runs of `local = constant` as one `a, b, c = (x, y, z)`: one constant tuple
+    unpacked, half the instructions of the separate assignments."""
+    out: list[py.stmt] = []
+    run: list[tuple[py.Assign, str, py.Constant]] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            names = py.Tuple([_store(name) for _, name, _ in run], _STORE, **_POS)
+            values = py.Tuple([value for _, _, value in run], _LOAD, **_POS)
+            out.append(py.Assign([names], values, **_POS))
+        else:
+            out.extend(stmt for stmt, _, _ in run)
+        run.clear()
+
+    for stmt in body:
+        match stmt:
+            case py.Assign(targets=[py.Name(id=name)], value=py.Constant() as value):
+                run.append((stmt, name, value))
+            case _:
+                flush()
+                out.append(stmt)
+    flush()
+    return out
 
 
 def _defines(node: py.expr) -> bool:
