@@ -79,6 +79,7 @@ class Run:
     p99_ms: float
     server_us: float  # Redis's own time per EVALSHA
     steal: float  # share of CPU time the hypervisor took meanwhile
+    load: float = 0.0  # the machine's load average (1 min) at the end of the run
 
 
 @dataclass
@@ -129,7 +130,7 @@ async def timed(store: RedisStore, variant: str, call: Call, n: int, seconds: fl
         statistics.median(latencies) * 1e3 if latencies else 0.0,
         latencies[int(len(latencies) * 0.99)] * 1e3 if latencies else 0.0,
         float(stats.get("cmdstat_evalsha", {}).get("usec_per_call", 0.0)),
-        (steal1 - steal0) / max(total1 - total0, 1),
+        (steal1 - steal0) / max(total1 - total0, 1), os.getloadavg()[0],
     )  # fmt: skip
 
 
@@ -239,8 +240,11 @@ and ARGV the engine built once (user, key, claim id and code replaced in the tex
 call) over the store's own connection; `bare-redispy` does the same through redis-py's
 `Script`, as `../shared/bench/results-redis.md` measured. Every call of every variant
 issued a coupon (full write path). "server" is Redis's own time per EVALSHA (INFO
-commandstats); "steal" the CPU the hypervisor took from the machine meanwhile. Redis,
-this process and whatever else runs share the machine's 2 cores.
+commandstats); after each run's rate, in brackets, the machine's load average (1 min) at
+its end. Redis, this process and whatever else runs share the machine's 2 cores: the
+engine needs about four times the bare loop's client CPU per claim, so when other
+processes take a core it loses far more than the bare loop, and the ratio of the medians
+moves with the load more than with the code.
 
 {summary}.
 
@@ -255,7 +259,7 @@ _HEADER = (
 
 
 def _row(name: str, runs: list[Run], rate: float) -> str:
-    every = ", ".join(f"{r.rate:,.0f}" for r in runs)
+    every = ", ".join(f"{r.rate:,.0f} ({r.load:.1f})" for r in runs)
     mid = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
     cpu = median([r.cpu_us for r in runs])
     server = median([r.server_us for r in runs])
