@@ -8,8 +8,9 @@ from types import ModuleType
 import pytest
 
 from engine import benefits, clock, codes, context, evaluate, money, periods, schedule
+from engine.store import lane
 
-MODULES = [benefits, clock, codes, context, evaluate, money, periods, schedule]
+MODULES = [benefits, clock, codes, context, evaluate, money, periods, schedule, lane]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

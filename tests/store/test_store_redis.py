@@ -11,8 +11,9 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from engine.store import Draw, StoreUnavailable
+from engine.store.lane import Wire
 from engine.store.open import open_store
-from engine.store.redis import RedisStore, _Wire
+from engine.store.redis import RedisStore
 from tests.redis_server import RedisProcess, free_port
 from tests.store.builders import NOW, claim, coupon, draw, limit, outcome, redeem
 from tests.store.conftest import redis_or_fail, unique_prefix
@@ -55,18 +56,18 @@ async def test_a_claim_is_one_round_trip(
     await rstore.claim(claim(outcomes=[outcome(coupons=[warm])]), NOW)
     await rstore.redeem(redeem(warm.code), NOW)
     calls: list[Any] = []
-    execute, send = rstore._client.execute_command, _Wire.send
+    execute, send = rstore._client.execute_command, Wire.send
 
     async def counted(*args: Any, **options: Any) -> Any:
         calls.append(args[0])
         return await execute(*args, **options)
 
-    def sent(wire: _Wire, command: bytes, timeout: float) -> Any:  # the lane's commands
+    def sent(wire: Wire, command: bytes, timeout: float) -> Any:  # the lane's commands
         calls.append(command.split(b"\r\n")[2].decode())
         return send(wire, command, timeout)
 
     monkeypatch.setattr(rstore._client, "execute_command", counted)
-    monkeypatch.setattr(_Wire, "send", sent)
+    monkeypatch.setattr(Wire, "send", sent)
     prizes = [outcome("c30", 1, coupons=[coupon()]), outcome("otherwise", 1)]
     step = claim(key="k", checks=[limit("l:u", 5)], draw=draw(0.0, guarantee=0), outcomes=prizes)
     await rstore.claim(step, NOW)
