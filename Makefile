@@ -32,7 +32,8 @@ test: install check-redis lint
 	$(BIN)/pytest -q -x -p no:cacheprovider
 	$(BIN)/promo check ../shared/spec/examples examples 2>/dev/null || $(BIN)/promo check examples
 
-bench: install
+bench: install check-redis
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 loadtest: install check-redis
