@@ -20,6 +20,10 @@ Numbers are exact without floats: a number is a Python int holding the value tim
 decimals); `+`/`-` align scales, `*` adds them, and comparisons with constants are folded
 at the operand's scale (`money >= 85.495` with 2 minor units is `>= 8550`). `decimal`
 attributes are `Decimal`s computed in a context that never rounds.
+
+This module decides what goes where; the typed values and their arithmetic are in
+`codegen_values.py`, the `ast` node builders in `pyast.py`, and the source text of the
+generated module in `pysource.py`.
 """
 
 from __future__ import annotations
@@ -35,11 +39,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dsl import ast as A
+from dsl.codegen_values import (
+    FALSE,
+    TRUE,
+    Val,
+    at,
+    compare,
+    effects,
+    fold,
+    logic,
+    min_scale,
+    negate,
+    node,
+    scale,
+)
+from dsl.codegen_values import Key as Key  # re-exported: dsl.compiler imports it from here
 from dsl.context import EMPTY_LIST
 from dsl.localtime import instant
+from dsl.pyast import LOAD, POS, STORE, assign, call, const, for_, if_, name, store
+from dsl.pysource import python_source as python_source  # dsl.compiler imports it from here
 from dsl.vocabulary import BUILTIN_FIELDS
 
-Key = tuple[Any, ...]
 PARAMS = ("ctx", "bound", "lists")
 OK, NOT_ELIGIBLE, DENIED = 0, 1, 2  # dsl.model's outcomes
 
@@ -113,44 +133,6 @@ class Env:
         return kind, (self.minor_units if type_name == "money" else 0)
 
 
-# --- Python ast construction ---------------------------------------------------------------
-
-
-_POS: dict[str, Any] = {"lineno": 1, "col_offset": 0, "end_lineno": 1, "end_col_offset": 0}
-_LOAD, _STORE = py.Load(), py.Store()  # shared, as `ast.parse` shares them
-"""Every generated node sits on line 1: set when built, cheaper than fixing them after."""
-
-
-def _name(ident: str) -> py.Name:
-    return py.Name(ident, _LOAD, **_POS)
-
-
-def _store(ident: str) -> py.Name:
-    return py.Name(ident, _STORE, **_POS)
-
-
-def _const(value: Any) -> py.Constant:
-    return py.Constant(value, **_POS)
-
-
-def _call(func: str, *args: py.expr) -> py.Call:
-    return py.Call(_name(func), list(args), [], **_POS)
-
-
-def _assign(ident: str, value: py.expr) -> py.Assign:
-    return py.Assign([_store(ident)], value, **_POS)
-
-
-def _if(test: py.expr, *body: py.stmt) -> py.If:
-    return py.If(test, list(body), [], **_POS)
-
-
-_CMP: dict[str, type[py.cmpop]] = {
-    "==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt, ">=": py.GtE,
-    "in": py.In, "not in": py.NotIn,
-}  # fmt: skip
-_INVERSE = {py.Eq: py.NotEq, py.NotEq: py.Eq, py.Lt: py.GtE, py.GtE: py.Lt, py.Gt: py.LtE,
-            py.LtE: py.Gt, py.In: py.NotIn, py.NotIn: py.In}  # fmt: skip
 _MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _FOLD: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -158,91 +140,6 @@ _FOLD: dict[str, Callable[[Any, Any], Any]] = {
     "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
 }  # fmt: skip
 _ARITH: dict[str, type[py.operator]] = {"+": py.Add, "-": py.Sub, "*": py.Mult}
-
-
-# --- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Val:
-    """A compiled expression. `kind`: bool str num dec time dur strs nums. A constant has
-    no `node` and holds `const` (numbers as exact Fractions); a list literal with
-    non-constant elements holds `items`. A `num` node's value is `node / 10**scale`."""
-
-    kind: str
-    node: py.expr | None = None
-    const: Any = None
-    scale: int = 0
-    items: tuple[Val, ...] | None = None
-    computes: frozenset[Key] = frozenset()  # lazy values computed once this has run
-
-    @property
-    def is_const(self) -> bool:
-        return self.node is None and self.items is None
-
-
-TRUE, FALSE = Val("bool", const=True), Val("bool", const=False)
-
-
-def min_scale(value: Fraction) -> int:
-    """The fewest decimals that write `value` exactly (rule numbers are decimals)."""
-    scale = 0
-    while (value * 10**scale).denominator != 1:
-        scale += 1
-    return scale
-
-
-def _scale(v: Val) -> int:
-    return min_scale(v.const) if v.is_const else v.scale
-
-
-def _at(v: Val, scale: int) -> py.expr:
-    """A number as an integer at `scale` (not below its own)."""
-    if v.is_const:
-        return _const(int(v.const * 10**scale))
-    assert v.node is not None
-    if scale == v.scale:
-        return v.node
-    return py.BinOp(v.node, py.Mult(), _const(10 ** (scale - v.scale)), **_POS)
-
-
-def _node(v: Val) -> py.expr:
-    """A non-number value (or a number at scale 0) as an expression."""
-    if v.items is not None:
-        return py.Tuple([_node(x) for x in v.items], _LOAD, **_POS)
-    if v.node is None:
-        return _const(int(v.const) if isinstance(v.const, Fraction) else v.const)
-    return v.node
-
-
-def _compare(left: py.expr, op: str, right: py.expr) -> Val:
-    return Val("bool", py.Compare(left, [_CMP[op]()], [right], **_POS))
-
-
-def negate(v: Val) -> Val:
-    if v.is_const:
-        return Val("bool", const=not v.const)
-    node = v.node
-    if isinstance(node, py.Compare) and len(node.ops) == 1:
-        inverse = _INVERSE[type(node.ops[0])]()
-        return Val("bool", py.Compare(node.left, [inverse], node.comparators, **_POS))
-    assert node is not None
-    return Val("bool", py.UnaryOp(py.Not(), node, **_POS))
-
-
-def logic(op: str, a: Val, b: Val) -> Val:
-    """`and` / `or`, folding constants (expressions are pure, so dropping one is safe)."""
-    absorbing = op == "or"  # the constant that decides the result on its own
-    for x, y in ((a, b), (b, a)):
-        if x.is_const:
-            return x if x.const == absorbing else y
-    kind = py.Or if absorbing else py.And
-    values: list[py.expr] = []
-    for v in (a, b):
-        assert v.node is not None
-        n = v.node
-        values += n.values if isinstance(n, py.BoolOp) and isinstance(n.op, kind) else [n]
-    return Val("bool", py.BoolOp(kind(), values, **_POS))
 
 
 def expr_key(e: A.Expr, path: Callable[[A.Path], Key] | None = None) -> Key:
@@ -359,17 +256,17 @@ class Fn:
         if not self.loops:
             return value
         if local not in self.head:
-            self.head[local] = _assign(local, value)
-        return _name(local)
+            self.head[local] = assign(local, value)
+        return name(local)
 
     def field(self, attr: str) -> py.expr:
-        return self.hoist("f_" + attr, py.Attribute(_name("ctx"), attr, _LOAD, **_POS))
+        return self.hoist("f_" + attr, py.Attribute(name("ctx"), attr, LOAD, **POS))
 
     def finish(self, name: str, tail: list[py.stmt]) -> py.FunctionDef:
-        inits = [_assign(local, _const(None)) for local in sorted(self.unset)]
-        args = py.arguments([], [py.arg(p, **_POS) for p in self.params], None, [], [], None, [])
+        inits = [assign(local, const(None)) for local in sorted(self.unset)]
+        args = py.arguments([], [py.arg(p, **POS) for p in self.params], None, [], [], None, [])
         body = _merge_constants([*self.head.values(), *inits, *self.body, *tail])
-        return py.FunctionDef(name, args, body, [], None, None, **_POS)
+        return py.FunctionDef(name, args, body, [], None, None, **POS)
 
     # -- what every path needs, computed up front --
 
@@ -470,22 +367,22 @@ class Fn:
             return
         assert val.node is not None
         local = f"s{self.env.segments[key[1]][0]}"
-        self.body.append(_assign(local, val.node))
-        self.values[key] = Val("bool", _name(local))
+        self.body.append(assign(local, val.node))
+        self.values[key] = Val("bool", name(local))
 
     def _emit_loop(self, aggs: list[tuple[Key, A.Expr]]) -> None:
         steps: list[py.stmt] = []
         # Aggregates counted only on lines whose text field equals a constant: one
         # `if`/`elif` chain on that field per line (`_dispatch`) instead of a test each.
         branches: dict[str, dict[str, list[py.stmt]]] = {}
-        for key, node in aggs:
-            plan = self.plan(node, "it")
+        for key, agg in aggs:
+            plan = self.plan(agg, "it")
             if plan.const is not None:
                 self.values[key] = plan.const
                 continue
             local = self.local("a")
             self.eager_aggregates.add(local)
-            self.body.append(_assign(local, self._agg_init(plan)))
+            self.body.append(assign(local, self._agg_init(plan)))
             split = _split_guard(plan) if plan.op != "all" else None
             if split is None:
                 steps.append(self._agg_step(plan, local))
@@ -493,40 +390,40 @@ class Fn:
                 attr, text, rest = split
                 branch = branches.setdefault(attr, {}).setdefault(text, [])
                 branch.append(self._agg_step(replace(plan, cond=rest), local))
-            self.values[key] = Val(plan.kind, _name(local), scale=plan.scale)
+            self.values[key] = Val(plan.kind, name(local), scale=plan.scale)
         if branches:
             # One field dispatches (the one most aggregates test); the others' tests stay.
             attr = max(branches, key=lambda a: sum(len(b) for b in branches[a].values()))
             for other, texts in branches.items():
                 if other != attr:
                     for text, body in texts.items():
-                        steps.append(_if(_guard_test(other, text), *body))
+                        steps.append(if_(_guard_test(other, text), *body))
             steps.insert(0, _dispatch(attr, branches[attr]))
-            steps.insert(0, _assign(f"g_{attr}", py.Attribute(_name("it"), attr, _LOAD, **_POS)))
+            steps.insert(0, assign(f"g_{attr}", py.Attribute(name("it"), attr, LOAD, **POS)))
         if steps:
-            self.body.append(_for(self.field("items"), steps))
+            self.body.append(for_(self.field("items"), steps))
 
     def _agg_init(self, plan: AggPlan) -> py.expr:
         if plan.op in ("any", "all"):
-            return _const(plan.op == "all")
-        return self.gen.constant(Decimal(0)) if plan.kind == "dec" else _const(0)
+            return const(plan.op == "all")
+        return self.gen.constant(Decimal(0)) if plan.kind == "dec" else const(0)
 
     def _agg_step(self, plan: AggPlan, local: str) -> py.stmt:
-        acc = _name(local)
+        acc = name(local)
         if plan.op == "any":
-            found = _assign(local, _const(True))
+            found = assign(local, const(True))
             if plan.cond is None:
                 return found
-            return _if(py.UnaryOp(py.Not(), acc, **_POS), _if(_node(plan.cond), found))
+            return if_(py.UnaryOp(py.Not(), acc, **POS), if_(node(plan.cond), found))
         if plan.op == "all":
             assert plan.cond is not None
-            return _if(acc, _if(_node(negate(plan.cond)), _assign(local, _const(False))))
+            return if_(acc, if_(node(negate(plan.cond)), assign(local, const(False))))
         assert plan.inc is not None
         if plan.kind == "dec":
-            step: py.stmt = _assign(local, _call("dadd", acc, plan.inc))
+            step: py.stmt = assign(local, call("dadd", acc, plan.inc))
         else:
-            step = py.AugAssign(_store(local), py.Add(), plan.inc, **_POS)
-        return step if plan.cond is None else _if(_node(plan.cond), step)
+            step = py.AugAssign(store(local), py.Add(), plan.inc, **POS)
+        return step if plan.cond is None else if_(node(plan.cond), step)
 
     def helper_body(self, plan: AggPlan) -> list[py.stmt]:
         """A lazy aggregate's own function: it stops at the first line that decides it."""
@@ -534,19 +431,19 @@ class Fn:
         if plan.op in ("any", "all"):
             test = plan.cond or TRUE
             test = test if plan.op == "any" else negate(test)
-            loop: list[py.stmt] = [_if(_node(test), py.Return(_const(plan.op == "any"), **_POS))]
-            return [_for(items, loop), py.Return(_const(plan.op == "all"), **_POS)]
-        self.body.append(_assign("acc", self._agg_init(plan)))
-        return [_for(items, [self._agg_step(plan, "acc")]), py.Return(_name("acc"), **_POS)]
+            loop: list[py.stmt] = [if_(node(test), py.Return(const(plan.op == "any"), **POS))]
+            return [for_(items, loop), py.Return(const(plan.op == "all"), **POS)]
+        self.body.append(assign("acc", self._agg_init(plan)))
+        return [for_(items, [self._agg_step(plan, "acc")]), py.Return(name("acc"), **POS)]
 
     def outcome(self, cond: Conditions) -> py.expr:
         """OK, NOT_ELIGIBLE when a `when` fails, DENIED when a `deny when` holds."""
         before = self.known
-        allowed = _fold("and", [self.ev(w, None) for w in cond.whens], TRUE)
-        denied = _fold("or", [self.ev(d, None) for d in cond.denies], FALSE)
+        allowed = fold("and", [self.ev(w, None) for w in cond.whens], TRUE)
+        denied = fold("or", [self.ev(d, None) for d in cond.denies], FALSE)
         self.known = before | allowed.computes
-        deny = _choose(denied, _const(DENIED), _const(OK))
-        return _choose(self._aggregates_first(allowed), deny, _const(NOT_ELIGIBLE))
+        deny = _choose(denied, const(DENIED), const(OK))
+        return _choose(self._aggregates_first(allowed), deny, const(NOT_ELIGIBLE))
 
     def _aggregates_first(self, allowed: Val) -> Val:
         """`allowed` with the tests of per-cart aggregates computed up front moved to the
@@ -565,7 +462,7 @@ class Fn:
             return allowed
         rest = [v for v in values[keep:] if not any(v is m for m in moved)]
         order = [*values[:keep], *moved, *rest]
-        return replace(allowed, node=py.BoolOp(py.And(), order, **_POS))
+        return replace(allowed, node=py.BoolOp(py.And(), order, **POS))
 
     def _eager_test(self, node: py.expr) -> bool:
         reads_aggregate = False
@@ -606,27 +503,27 @@ class Fn:
                 return Val("time", const=instant(v.date.value, seconds, self.env.tz))
             case A.ListLit(items=items):
                 values = [self.ev(x, item) for x in items]
-                return _effects(_list(values), values)
-            case A.RuntimeList(name=name):
-                get = py.Attribute(_name("lists"), "get", _LOAD, **_POS)
-                return Val("strs", py.Call(get, [_const(name.value), _name("EMPTY")], [], **_POS))
+                return effects(_list(values), values)
+            case A.RuntimeList(name=list_name):
+                get = py.Attribute(name("lists"), "get", LOAD, **POS)
+                return Val("strs", py.Call(get, [const(list_name.value), name("EMPTY")], [], **POS))
             case A.Path():
                 return self.path(e, item)
             case A.Not(operand=operand):
                 a = self.ev(operand, item)
-                return _effects(negate(a), [a])
+                return effects(negate(a), [a])
             case A.Neg(operand=operand):
                 a = self.ev(operand, item)
-                return _effects(self.neg(a), [a])
+                return effects(self.neg(a), [a])
             case A.Logic(op=op, left=left, right=right):
                 a, b = self.ev(left, item), self.ev(right, item)
-                return _effects(logic(op, a, b), [a, b], only=a)  # `right` may not run
+                return effects(logic(op, a, b), [a, b], only=a)  # `right` may not run
             case A.Arith(op=op, left=left, right=right):
                 a, b = self.ev(left, item), self.ev(right, item)
-                return _effects(self.arith(op, a, b), [a, b])
+                return effects(self.arith(op, a, b), [a, b])
             case A.Compare(op=op, left=left, right=right):
                 a, b = self.ev(left, item), self.ev(right, item)
-                return _effects(self.compare(op, a, b), [a, b])
+                return effects(self.compare(op, a, b), [a, b])
         return self.aggregate(e)
 
     def path(self, e: A.Path, item: str | None) -> Val:
@@ -639,9 +536,7 @@ class Fn:
         if text in ITEM_ATTRS:
             assert item is not None, text
             kind, scale = self.env.kind(BUILTIN_FIELDS[text])
-            return Val(
-                kind, py.Attribute(_name(item), ITEM_ATTRS[text], _LOAD, **_POS), scale=scale
-            )
+            return Val(kind, py.Attribute(name(item), ITEM_ATTRS[text], LOAD, **POS), scale=scale)
         slot = self.env.attrs[text]
         kind, scale = self.env.kind(slot.type)
         return Val(kind, self.attribute(slot, item), scale=scale)
@@ -649,16 +544,16 @@ class Fn:
     def attribute(self, slot: AttrSlot, item: str | None) -> py.expr:
         """`bound.user[i]`, `bound.cart[i]`, `bound.items[item.index][i]`, or for thawed
         coupon terms `attr<i>(item)`."""
-        i = _const(slot.index)
+        i = const(slot.index)
         if slot.root != "item":
-            tup = py.Attribute(_name("bound"), slot.root, _LOAD, **_POS)
-            return self.hoist(f"{slot.root[0]}{slot.index}", py.Subscript(tup, i, _LOAD, **_POS))
+            tup = py.Attribute(name("bound"), slot.root, LOAD, **POS)
+            return self.hoist(f"{slot.root[0]}{slot.index}", py.Subscript(tup, i, LOAD, **POS))
         assert item is not None
         if self.env.item_readers is not None:
-            return _call(f"attr{slot.index}", _name(item))
-        lines = self.hoist("b_items", py.Attribute(_name("bound"), "items", _LOAD, **_POS))
-        line = py.Subscript(lines, py.Attribute(_name(item), "index", _LOAD, **_POS), _LOAD, **_POS)
-        return py.Subscript(line, i, _LOAD, **_POS)
+            return call(f"attr{slot.index}", name(item))
+        lines = self.hoist("b_items", py.Attribute(name("bound"), "items", LOAD, **POS))
+        line = py.Subscript(lines, py.Attribute(name(item), "index", LOAD, **POS), LOAD, **POS)
+        return py.Subscript(line, i, LOAD, **POS)
 
     def segment(self, name: str) -> Val:
         key = ("seg", name)
@@ -675,12 +570,12 @@ class Fn:
         if helper.const is not None:
             return helper.const
 
-        def call() -> Val:
+        def compute() -> Val:
             deps = [self.ev(dep, None) for _, dep in helper.deps]
-            node = _call(helper.name, *map(_name, PARAMS), *map(_arg, deps))
-            return _effects(Val(helper.kind, node, scale=helper.scale), deps)
+            value = call(helper.name, *map(name, PARAMS), *map(_arg, deps))
+            return effects(Val(helper.kind, value, scale=helper.scale), deps)
 
-        return self._lazy(key, self.local("a"), call)
+        return self._lazy(key, self.local("a"), compute)
 
     def _lazy(self, key: Key, local: str, define: Callable[[], Val]) -> Val:
         if key in self.lazy:
@@ -696,14 +591,12 @@ class Fn:
         assert val.node is not None
         computes = frozenset((key,))
         if key in self.known:
-            node: py.expr = _name(local)
+            node: py.expr = name(local)
         elif key not in self.seen and not self.neutral:
-            node, computes = py.NamedExpr(_store(local), val.node, **_POS), computes | val.computes
+            node, computes = py.NamedExpr(store(local), val.node, **POS), computes | val.computes
         else:
-            ready = py.Compare(_name(local), [py.IsNot()], [_const(None)], **_POS)
-            node = py.IfExp(
-                ready, _name(local), py.NamedExpr(_store(local), val.node, **_POS), **_POS
-            )
+            ready = py.Compare(name(local), [py.IsNot()], [const(None)], **POS)
+            node = py.IfExp(ready, name(local), py.NamedExpr(store(local), val.node, **POS), **POS)
             self.unset.add(local)
         self.seen.add(key)
         return Val(val.kind, node, scale=val.scale, computes=computes)
@@ -742,13 +635,13 @@ class Fn:
         if op in ("any", "all"):
             return AggPlan(op, "bool", 0, cond) if cond or op == "any" else _const_plan(op, TRUE)
         if op == "count":
-            return AggPlan(op, "num", 0, cond, py.Attribute(_name(item), "qty", _LOAD, **_POS))
+            return AggPlan(op, "num", 0, cond, py.Attribute(name(item), "qty", LOAD, **POS))
         assert isinstance(e, A.SumItems)
         value = self.ev(e.value, item)
         if value.is_const:
             if value.const == 0:
                 return _const_plan(op, value)
-            return AggPlan(op, "num", _scale(value), cond, _at(value, _scale(value)))
+            return AggPlan(op, "num", scale(value), cond, at(value, scale(value)))
         assert value.node is not None
         return AggPlan(op, value.kind, value.scale, cond, value.node)
 
@@ -759,8 +652,8 @@ class Fn:
             return Val(v.kind, const=-v.const)
         assert v.node is not None
         if v.kind == "dec":
-            return Val("dec", _call("dneg", v.node))
-        return Val(v.kind, py.UnaryOp(py.USub(), v.node, **_POS), scale=v.scale)
+            return Val("dec", call("dneg", v.node))
+        return Val(v.kind, py.UnaryOp(py.USub(), v.node, **POS), scale=v.scale)
 
     def arith(self, op: str, a: Val, b: Val) -> Val:
         if a.kind in ("time", "dur") or b.kind in ("time", "dur"):
@@ -769,41 +662,41 @@ class Fn:
             kind = "dur" if both or "time" not in kinds else "time"
             if a.is_const and b.is_const:
                 return Val(kind, const=_FOLD[op](a.const, b.const))
-            return Val(kind, py.BinOp(_node(a), _ARITH[op](), _node(b), **_POS))
+            return Val(kind, py.BinOp(node(a), _ARITH[op](), node(b), **POS))
         if a.is_const and b.is_const:
             return Val("num", const=_FOLD[op](a.const, b.const))
         if "dec" in (a.kind, b.kind):
             func = {"+": "dadd", "-": "dsub", "*": "dmul"}[op]
-            return Val("dec", _call(func, self.decimal(a), self.decimal(b)))
+            return Val("dec", call(func, self.decimal(a), self.decimal(b)))
         if op == "*":
             for x, y in ((a, b), (b, a)):
                 if x.is_const and x.const in (0, 1):
                     return y if x.const == 1 else x
-            sa, sb = _scale(a), _scale(b)
+            sa, sb = scale(a), scale(b)
             amount = _amount(a, b)
             if amount is not None:
                 return Val("num", amount, scale=sa + sb)
-            return Val("num", py.BinOp(_at(a, sa), py.Mult(), _at(b, sb), **_POS), scale=sa + sb)
+            return Val("num", py.BinOp(at(a, sa), py.Mult(), at(b, sb), **POS), scale=sa + sb)
         if b.is_const and b.const == 0:
             return a
         if a.is_const and a.const == 0 and op == "+":
             return b
-        s = max(_scale(a), _scale(b))
-        return Val("num", py.BinOp(_at(a, s), _ARITH[op](), _at(b, s), **_POS), scale=s)
+        s = max(scale(a), scale(b))
+        return Val("num", py.BinOp(at(a, s), _ARITH[op](), at(b, s), **POS), scale=s)
 
     def decimal(self, v: Val) -> py.expr:
         """A number as a `Decimal` (or an int, which `Decimal` arithmetic takes exactly)."""
         if v.is_const:
             s = min_scale(v.const)
             return (
-                _const(int(v.const))
+                const(int(v.const))
                 if s == 0
                 else self.gen.constant(_dscale(int(v.const * 10**s), s))
             )
         assert v.node is not None
         if v.kind == "dec" or v.scale == 0:
             return v.node
-        return _call("dscale", v.node, _const(v.scale))
+        return call("dscale", v.node, const(v.scale))
 
     def compare(self, op: str, a: Val, b: Val) -> Val:
         if op in ("in", "not in"):
@@ -812,66 +705,66 @@ class Fn:
             return Val("bool", const=_FOLD[op](a.const, b.const))
         if a.kind in ("num", "dec") and b.kind in ("num", "dec"):
             return self._num_compare(op, a, b)
-        return _compare(_node(a), op, _node(b))
+        return compare(node(a), op, node(b))
 
     def _num_compare(self, op: str, a: Val, b: Val) -> Val:
         if a.is_const:
             return self._num_compare(_MIRROR[op], b, a)
         assert a.node is not None
         if "dec" in (a.kind, b.kind):
-            return _compare(self.decimal(a), op, self.decimal(b))
+            return compare(self.decimal(a), op, self.decimal(b))
         if not b.is_const:
             s = max(a.scale, b.scale)
-            return _compare(_at(a, s), op, _at(b, s))
+            return compare(at(a, s), op, at(b, s))
         # Fold the constant to the operand's scale; an integer never equals a fraction.
         target = b.const * 10**a.scale
         if target.denominator == 1:
-            return _compare(a.node, op, _const(int(target)))
+            return compare(a.node, op, const(int(target)))
         if op in ("==", "!="):
             return Val("bool", const=op == "!=")
         if op in ("<", "<="):
-            return _compare(a.node, "<=", _const(floor(target)))
-        return _compare(a.node, ">=", _const(ceil(target)))
+            return compare(a.node, "<=", const(floor(target)))
+        return compare(a.node, ">=", const(ceil(target)))
 
     def member(self, op: str, a: Val, b: Val) -> Val:
         positive = op == "in"
         if b.is_const and a.is_const:
             return Val("bool", const=(a.const in b.const) == positive)
         if b.kind == "strs":
-            container = _const(b.const) if b.is_const else _node(b)
-            return _compare(_node(a), op, container)
+            container = const(b.const) if b.is_const else node(b)
+            return compare(node(a), op, container)
         if b.is_const:
             return self._in_constants(op, a, b.const)
         if b.items is not None:
             return self._in_items(op, a, b.items)
         assert b.node is not None  # a `list of int` attribute: a tuple of ints
         if a.kind == "dec":
-            return _compare(a.node or _node(a), op, b.node)
-        if _scale(a) == 0:
-            return _compare(_at(a, 0), op, b.node)
+            return compare(a.node or node(a), op, b.node)
+        if scale(a) == 0:
+            return compare(at(a, 0), op, b.node)
         if a.is_const:
             return Val("bool", const=not positive)
         assert a.node is not None
-        test = Val("bool", _call("num_in", a.node, _const(10**a.scale), b.node))
+        test = Val("bool", call("num_in", a.node, const(10**a.scale), b.node))
         return test if positive else negate(test)
 
     def _in_constants(self, op: str, a: Val, values: tuple[Fraction, ...]) -> Val:
         assert a.node is not None
         if a.kind == "dec":
             members = frozenset(_dscale(int(v * 10 ** min_scale(v)), min_scale(v)) for v in values)
-            return _compare(a.node, op, self.gen.constant(members))
+            return compare(a.node, op, self.gen.constant(members))
         scaled = (v * 10**a.scale for v in values)
         ints = frozenset(int(v) for v in scaled if v.denominator == 1)
         if not ints:
             return Val("bool", const=op == "not in")
-        return _compare(a.node, op, _const(ints))
+        return compare(a.node, op, const(ints))
 
     def _in_items(self, op: str, a: Val, items: tuple[Val, ...]) -> Val:
         if any(v.kind == "dec" for v in (a, *items)):
             elements = [self.decimal(v) for v in items]
-            return _compare(self.decimal(a), op, py.Tuple(elements, _LOAD, **_POS))
-        s = max(_scale(v) for v in (a, *items))
-        return _compare(_at(a, s), op, py.Tuple([_at(v, s) for v in items], _LOAD, **_POS))
+            return compare(self.decimal(a), op, py.Tuple(elements, LOAD, **POS))
+        s = max(scale(v) for v in (a, *items))
+        return compare(at(a, s), op, py.Tuple([at(v, s) for v in items], LOAD, **POS))
 
 
 _AGG_OPS: dict[type, str] = {
@@ -893,25 +786,11 @@ def _amount(a: Val, b: Val) -> py.expr | None:
         return None
     if x.value.id != y.value.id or {x.attr, y.attr} != {"price", "qty"}:
         return None
-    return py.Attribute(_name(x.value.id), "amount", _LOAD, **_POS)
-
-
-def _effects(result: Val, operands: Sequence[Val], only: Val | None = None) -> Val:
-    """`result` with what computing it computes: an operand kept as it is keeps its own,
-    a constant computes nothing, a new node what its operands (or `only`) compute."""
-    if result.is_const or any(result is v for v in operands):
-        return result
-    sources = [only] if only is not None else operands
-    computes = frozenset().union(*(v.computes for v in sources))
-    return replace(result, computes=computes) if computes else result
+    return py.Attribute(name(x.value.id), "amount", LOAD, **POS)
 
 
 def _arg(v: Val) -> py.expr:
-    return _at(v, _scale(v)) if v.kind == "num" else _node(v)
-
-
-def _for(items: py.expr, body: list[py.stmt]) -> py.For:
-    return py.For(_store("it"), items, body, [], None, **_POS)
+    return at(v, scale(v)) if v.kind == "num" else node(v)
 
 
 _GUARD_FIELDS = frozenset({"item.sku", "item.category", "item.shop"})
@@ -944,8 +823,8 @@ def _guard(e: A.Expr) -> tuple[str, str] | None:
 
 
 def _guard_test(attr: str, text: str) -> py.expr:
-    return py.Compare(py.Attribute(_name("it"), attr, _LOAD, **_POS), [py.Eq()], [_const(text)],
-                      **_POS)  # fmt: skip
+    return py.Compare(py.Attribute(name("it"), attr, LOAD, **POS), [py.Eq()], [const(text)],
+                      **POS)  # fmt: skip
 
 
 def _is_guard(node: py.expr) -> tuple[str, str] | None:
@@ -978,7 +857,7 @@ def _split_guard(plan: AggPlan) -> tuple[str, str, Val | None] | None:
         found = _is_guard(node.values[0])
         if found is not None:
             rest = node.values[1:]
-            test = rest[0] if len(rest) == 1 else py.BoolOp(py.And(), rest, **_POS)
+            test = rest[0] if len(rest) == 1 else py.BoolOp(py.And(), rest, **POS)
             return (*found, Val("bool", test))
     return None
 
@@ -987,8 +866,8 @@ def _dispatch(attr: str, texts: Mapping[str, list[py.stmt]]) -> py.If:
     """`if g == t1: ... elif g == t2: ...` on the line's field, read once into `g_<attr>`."""
     chain: list[py.stmt] = []
     for text, body in reversed(list(texts.items())):
-        test = py.Compare(_name(f"g_{attr}"), [py.Eq()], [_const(text)], **_POS)
-        chain = [py.If(test, body, chain, **_POS)]
+        test = py.Compare(name(f"g_{attr}"), [py.Eq()], [const(text)], **POS)
+        chain = [py.If(test, body, chain, **POS)]
     (first,) = chain
     assert isinstance(first, py.If)
     return first
@@ -1042,7 +921,7 @@ class Generator:
         if key not in self._pool:
             self._pool[key] = f"K{len(self._pool)}"
             self.globals[self._pool[key]] = value
-        return _name(self._pool[key])
+        return name(self._pool[key])
 
     def key(self, e: A.Expr) -> Key:
         """`expr_key(e)`, kept per node: the same aggregate is keyed from several places."""
@@ -1080,14 +959,14 @@ class Generator:
             inner = self.aggregate(dep) if dep_key[0] != "seg" else None
             kind, scale = (inner.kind, inner.scale) if inner else ("bool", 0)
             known[dep_key] = (
-                inner.const if inner and inner.const else Val(kind, _name(f"d{i}"), scale=scale)
+                inner.const if inner and inner.const else Val(kind, name(f"d{i}"), scale=scale)
             )
         fn = Fn(self, (*PARAMS, *(f"d{i}" for i in range(len(deps)))), known)
         plan = fn.plan(e, "it")
-        name = f"agg_{len(self._aggs)}"
-        self._aggs[key] = helper = AggHelper(name, plan.kind, plan.scale, deps, plan.const)
+        helper_name = f"agg_{len(self._aggs)}"
+        self._aggs[key] = helper = AggHelper(helper_name, plan.kind, plan.scale, deps, plan.const)
         if plan.const is None:
-            self.defs.append(fn.finish(name, fn.helper_body(plan)))
+            self.defs.append(fn.finish(helper_name, fn.helper_body(plan)))
         return helper
 
     def add_check_all(self, campaigns: Sequence[Conditions], ids: Sequence[str]) -> None:
@@ -1096,33 +975,31 @@ class Generator:
         strict = [r for c in campaigns if (r := c.strict_root) is not None]
         fn.prepare(strict, every, guarded=True)
         results = [fn.outcome(c) for c in campaigns]
-        self.defs.append(
-            fn.finish("check_all", [py.Return(py.List(results, _LOAD, **_POS), **_POS)])
-        )
+        self.defs.append(fn.finish("check_all", [py.Return(py.List(results, LOAD, **POS), **POS)]))
         # `passing_all`: the same body and tests, answering the ids of the OK campaigns:
         # eligibility without a pass over all the statuses. The nodes are shared: both
         # functions evaluate the same expressions in the same order.
-        tail: list[py.stmt] = [_assign("out", py.List([], _LOAD, **_POS))]
+        tail: list[py.stmt] = [assign("out", py.List([], LOAD, **POS))]
         for campaign_id, result in zip(ids, results, strict=True):
             test = _is_ok(result)
             if test is not None:
                 # `out += [id]`: as cheap as `out.append(id)`, and reads no attribute.
-                one = py.List([_const(campaign_id)], _LOAD, **_POS)
-                add = py.AugAssign(_store("out"), py.Add(), one, **_POS)
-                tail.append(add if isinstance(test, py.Constant) else _if(test, add))
-        tail.append(py.Return(_name("out"), **_POS))
+                one = py.List([const(campaign_id)], LOAD, **POS)
+                add = py.AugAssign(store("out"), py.Add(), one, **POS)
+                tail.append(add if isinstance(test, py.Constant) else if_(test, add))
+        tail.append(py.Return(name("out"), **POS))
         self.defs.append(fn.finish("passing_all", tail))
 
     def add_check(self, name: str, cond: Conditions) -> None:
         fn = Fn(self, PARAMS, {})
         strict = [cond.strict_root] if cond.strict_root is not None else []
         fn.prepare(strict, (*cond.whens, *cond.denies))
-        self.defs.append(fn.finish(name, [py.Return(fn.outcome(cond), **_POS)]))
+        self.defs.append(fn.finish(name, [py.Return(fn.outcome(cond), **POS)]))
 
     def add_filter(self, name: str, expr: A.Expr) -> None:
         fn = Fn(self, ("item", *PARAMS), {})
         fn.prepare([expr], [expr])
-        self.defs.append(fn.finish(name, [py.Return(_node(fn.ev(expr, "item")), **_POS)]))
+        self.defs.append(fn.finish(name, [py.Return(node(fn.ev(expr, "item")), **POS)]))
 
     def build(self) -> tuple[dict[str, Any], py.Module]:
         """Compile the module and run it with no builtins; its namespace holds the
@@ -1134,29 +1011,19 @@ class Generator:
         return namespace, module
 
 
-def _fold(op: str, values: list[Val], empty: Val) -> Val:
-    """`v1 op v2 op ...`: what the first computes is computed whatever the others do."""
-    result = empty
-    for v in values:
-        result = (
-            _effects(logic(op, result, v), [result, v], only=result) if result is not empty else v
-        )
-    return result
-
-
 def _is_ok(result: py.expr) -> py.expr | None:
     """When a campaign's outcome `result` is OK: never (None), always (the constant True),
     or when the returned test holds."""
     if isinstance(result, py.Constant):
-        return _const(True) if result.value == OK else None
+        return const(True) if result.value == OK else None
     if isinstance(result, py.IfExp):
         yes, no = result.body, result.orelse
         if isinstance(yes, py.Constant) and isinstance(no, py.Constant):
             if yes.value == OK and no.value != OK:
                 return result.test
             if no.value == OK and yes.value != OK:
-                return py.UnaryOp(py.Not(), result.test, **_POS)
-    return py.UnaryOp(py.Not(), result, **_POS)  # OK is 0, the only falsy outcome
+                return py.UnaryOp(py.Not(), result.test, **POS)
+    return py.UnaryOp(py.Not(), result, **POS)  # OK is 0, the only falsy outcome
 
 
 def _merge_constants(body: list[py.stmt]) -> list[py.stmt]:
@@ -1167,9 +1034,9 @@ def _merge_constants(body: list[py.stmt]) -> list[py.stmt]:
 
     def flush() -> None:
         if len(run) > 1:
-            names = py.Tuple([_store(name) for _, name, _ in run], _STORE, **_POS)
-            values = py.Tuple([value for _, _, value in run], _LOAD, **_POS)
-            out.append(py.Assign([names], values, **_POS))
+            names = py.Tuple([store(name) for _, name, _ in run], STORE, **POS)
+            values = py.Tuple([value for _, _, value in run], LOAD, **POS)
+            out.append(py.Assign([names], values, **POS))
         else:
             out.extend(stmt for stmt, _, _ in run)
         run.clear()
@@ -1194,105 +1061,4 @@ def _choose(test: Val, yes: py.expr, no: py.expr) -> py.expr:
     if test.is_const:
         return yes if test.const else no
     assert test.node is not None
-    return py.IfExp(test.node, yes, no, **_POS)
-
-
-# --- source text of the generated module (debugging, `promo explain`) -----------------------
-
-_OPS = {py.Add: "+", py.Sub: "-", py.Mult: "*", py.Eq: "==", py.NotEq: "!=", py.Lt: "<",
-        py.LtE: "<=", py.Gt: ">", py.GtE: ">=", py.In: "in", py.NotIn: "not in",
-        py.IsNot: "is not", py.And: "and", py.Or: "or", py.Not: "not ", py.USub: "-"}  # fmt: skip
-_OP_PREC = {py.Or: 2, py.And: 3, py.Not: 4, py.Add: 10, py.Sub: 10, py.Mult: 11, py.USub: 12}
-Text = tuple[str, int]  # source text and how tightly it binds (Python's precedence)
-
-
-def _wrap(text: Text, outer: int) -> str:
-    return f"({text[0]})" if text[1] < outer else text[0]
-
-
-def _expr(node: py.expr, outer: int = 0) -> str:
-    """Source text of an expression built here, parenthesized where `outer` binds tighter
-    (`ast.unparse` gives the same tree several times slower)."""
-    return _wrap(_RENDER[type(node)](node), outer)
-
-
-def _render_op(node: Any) -> Text:
-    p = _OP_PREC[type(node.op)]
-    op = _OPS[type(node.op)]
-    if isinstance(node, py.BoolOp):
-        return f" {op} ".join(_expr(v, p + 1) for v in node.values), p
-    if isinstance(node, py.UnaryOp):
-        return f"{op}{_expr(node.operand, p)}", p
-    return f"{_expr(node.left, p)} {op} {_expr(node.right, p + 1)}", p
-
-
-def _render_compare(node: Any) -> Text:
-    rights = (
-        f"{_OPS[type(o)]} {_expr(r, 6)}" for o, r in zip(node.ops, node.comparators, strict=True)
-    )
-    return " ".join((_expr(node.left, 6), *rights)), 5
-
-
-def _items(nodes: list[py.expr]) -> str:
-    return ", ".join(_expr(n, 1) for n in nodes)
-
-
-_RENDER: dict[type, Callable[[Any], Text]] = {
-    py.Name: lambda n: (n.id, 16),
-    py.Constant: lambda n: (repr(n.value), 16),
-    py.Attribute: lambda n: (f"{_expr(n.value, 16)}.{n.attr}", 16),
-    py.Subscript: lambda n: (f"{_expr(n.value, 16)}[{_expr(n.slice)}]", 16),
-    py.Call: lambda n: (f"{_expr(n.func, 16)}({_items(n.args)})", 16),
-    py.Tuple: lambda n: (f"({_items(n.elts)}{',' if len(n.elts) == 1 else ''})", 16),
-    py.List: lambda n: (f"[{_items(n.elts)}]", 16),
-    py.NamedExpr: lambda n: (f"({_expr(n.target)} := {_expr(n.value, 1)})", 16),
-    py.IfExp: lambda n: (f"{_expr(n.body, 2)} if {_expr(n.test, 2)} else {_expr(n.orelse, 1)}", 1),
-    py.BoolOp: _render_op,
-    py.UnaryOp: _render_op,
-    py.BinOp: _render_op,
-    py.Compare: _render_compare,
-}
-
-
-def _stmt(node: py.stmt, indent: str, out: list[str]) -> None:
-    inner = indent + "    "
-    match node:
-        case py.FunctionDef(name=name, args=args, body=body):
-            out.append(f"{indent}def {name}({', '.join(a.arg for a in args.args)}):")
-            for s in body:
-                _stmt(s, inner, out)
-        case py.Assign(targets=[target], value=value):
-            out.append(f"{indent}{_expr(target)} = {_expr(value)}")
-        case py.AugAssign(target=target, op=op, value=value):
-            out.append(f"{indent}{_expr(target)} {_OPS[type(op)]}= {_expr(value)}")
-        case py.Return(value=value):
-            out.append(f"{indent}return {_expr(value) if value is not None else ''}".rstrip())
-        case py.If(test=test, body=body, orelse=orelse):
-            out.append(f"{indent}if {_expr(test)}:")
-            for s in body:
-                _stmt(s, inner, out)
-            while len(orelse) == 1 and isinstance(orelse[0], py.If):
-                out.append(f"{indent}elif {_expr(orelse[0].test)}:")
-                for s in orelse[0].body:
-                    _stmt(s, inner, out)
-                orelse = orelse[0].orelse
-            if orelse:
-                out.append(f"{indent}else:")
-                for s in orelse:
-                    _stmt(s, inner, out)
-        case py.For(target=target, iter=items, body=body):
-            out.append(f"{indent}for {_expr(target)} in {_expr(items)}:")
-            for s in body:
-                _stmt(s, inner, out)
-        case _:
-            raise TypeError(f"not generated here: {type(node).__name__}")
-
-
-def python_source(module: py.Module) -> str:
-    """The Python text of a generated module (what `ast.unparse` would print)."""
-    out: list[str] = []
-    for i, node in enumerate(module.body):
-        if i:
-            out.append("")
-        _stmt(node, "", out)
-    return "\n".join(out)
+    return py.IfExp(test.node, yes, no, **POS)
