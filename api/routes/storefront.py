@@ -14,6 +14,7 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Header, Path
+from starlette.responses import Response
 from starlette.types import Scope
 
 from api.auth import authorization
@@ -43,6 +44,21 @@ def _check(svc: Service, scope: Scope) -> None:
     svc.keys.check(authorization(scope["headers"]), "storefront")
 
 
+# What a hot route answers with a problem instead of a 500; anything else is a bug.
+_EXPECTED = (BadBody, ApiError, RequestError, StoreUnavailable)
+
+
+def _problem(exc: Exception) -> Response:
+    """The problem answer of an expected error (`_EXPECTED`)."""
+    if isinstance(exc, BadBody):
+        return exc.response
+    if isinstance(exc, ApiError):
+        return from_api_error(exc)
+    if isinstance(exc, RequestError):
+        return from_request_error(exc)
+    return store_unavailable()
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -65,14 +81,8 @@ async def evaluate(svc: Service, scope: Scope, raw: bytes, params: dict[str, str
     try:
         _check(svc, scope)
         return json_bytes(await svc.engine.evaluate(json_object(raw)))
-    except BadBody as exc:
-        return exc.response
-    except ApiError as exc:
-        return from_api_error(exc)
-    except RequestError as exc:
-        return from_request_error(exc)
-    except StoreUnavailable:
-        return store_unavailable()
+    except _EXPECTED as exc:
+        return _problem(exc)
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -110,18 +120,14 @@ async def claim(svc: Service, scope: Scope, raw: bytes, params: dict[str, str]) 
         if key is not None:
             body["key"] = key
         outcome, reason, answer = await svc.engine.claim_json(body)
-    except BadBody as exc:
-        return exc.response
-    except ApiError as exc:
-        return from_api_error(exc)
-    except RequestError as exc:
-        count_claim("error", exc.code)
-        if exc.field == "key":  # the claim's key is the Idempotency-Key header here
-            exc.field = "Idempotency-Key"
-        return from_request_error(exc)
-    except StoreUnavailable:
-        count_claim("error", "store_unavailable")
-        return store_unavailable()
+    except _EXPECTED as exc:
+        if isinstance(exc, RequestError):
+            count_claim("error", exc.code)
+            if exc.field == "key":  # the claim's key is the Idempotency-Key header here
+                exc.field = "Idempotency-Key"
+        elif isinstance(exc, StoreUnavailable):
+            count_claim("error", "store_unavailable")
+        return _problem(exc)
     count_claim(outcome, reason)
     return answer
 
@@ -139,14 +145,8 @@ async def redeem(svc: Service, scope: Scope, raw: bytes, params: dict[str, str])
     try:
         _check(svc, scope)
         return json_bytes(await svc.engine.redeem(json_object(raw)))
-    except BadBody as exc:
-        return exc.response
-    except ApiError as exc:
-        return from_api_error(exc)
-    except RequestError as exc:
-        return from_request_error(exc)
-    except StoreUnavailable:
-        return store_unavailable()
+    except _EXPECTED as exc:
+        return _problem(exc)
 
 
 def revert_doc(
@@ -169,12 +169,8 @@ async def revert(svc: Service, scope: Scope, raw: bytes, params: dict[str, str])
     try:
         _check(svc, scope)
         return json_bytes(await svc.engine.revert({"code": params["code"]}))
-    except ApiError as exc:
-        return from_api_error(exc)
-    except RequestError as exc:
-        return from_request_error(exc)
-    except StoreUnavailable:
-        return store_unavailable()
+    except _EXPECTED as exc:
+        return _problem(exc)
 
 
 _BODY_ERRORS = (400, 401, 403, 413, 422, 503)
