@@ -24,7 +24,8 @@ from dsl.compiler import compile_text
 from dsl.errors import Diagnostic, RuleError
 from dsl.model import CompiledRuleset
 from engine.engine import Engine
-from engine.store import CounterStore, StoreUnavailable, Version
+from engine.repeating import Repeating
+from engine.store import CounterStore, Version
 
 log = logging.getLogger("promo.versions")
 
@@ -55,8 +56,7 @@ class Versions:
         self.served: dict[str, int] = {}  # ruleset id -> version number served here
         self._failed: dict[tuple[str, int], dict[str, int]] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._poller = Repeating(self.sync, poll, "version poll")
 
     # --- operators ------------------------------------------------------------------------
 
@@ -121,28 +121,10 @@ class Versions:
         log.info("serving %s v%d", *key)
 
     def start(self) -> None:
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            # Python 3.11 can lose a cancellation inside redis-py (asyncio.wait_for returns
-            # a reply that arrived with the cancel), so the loop also checks a flag.
-            self._stopping = True
-            self._task.cancel()
-            await asyncio.wait({self._task})
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.poll)
-            try:
-                await self.sync()
-            except StoreUnavailable:
-                pass  # keep serving what is loaded; the next poll tries again
-            except Exception:
-                log.exception("version poll failed")
+        await self._poller.stop()
 
 
 def diff(before: str, after: str, ruleset: str, old: int, new: int) -> str:

@@ -7,11 +7,11 @@ than `interval` seconds, so other processes' changes arrive within that time.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 
 from dsl.context import Lists
+from engine.repeating import Repeating
 from engine.store import CounterStore, StoreUnavailable
 
 
@@ -22,10 +22,8 @@ class StoreCache:
         self.lists: dict[str, frozenset[str]] = {}
         self.paused: frozenset[tuple[str, str]] = frozenset()
         self._loaded_at = -1e18
-        self._task: asyncio.Task[None] | None = None
-        # Python 3.11's asyncio.wait_for (inside redis-py) can swallow a cancellation:
-        # the loop also checks this flag, so that stop() always ends it.
-        self._stopping = False
+        # Refreshes twice per interval, off the request path, once started.
+        self._background = Repeating(self.refresh, interval / 2, "list and pause refresh")
 
     @property
     def view(self) -> Lists:
@@ -40,31 +38,16 @@ class StoreCache:
     async def fresh(self) -> None:
         """Reload when stale, unless a background task keeps the copy fresh. A store that is
         down leaves the last copy in use: rules keep answering."""
-        if self._task is not None or time.monotonic() - self._loaded_at < self._interval:
+        if self._background.running or time.monotonic() - self._loaded_at < self._interval:
             return
         with contextlib.suppress(StoreUnavailable):
             await self.refresh()
 
     def start(self) -> None:
-        """Refresh in the background twice per interval, off the request path."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._background.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            while not self._task.done():
-                self._task.cancel()
-                await asyncio.wait({self._task}, timeout=0.25)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            with contextlib.suppress(StoreUnavailable):
-                await self.refresh()
-            await asyncio.sleep(self._interval / 2)
+        await self._background.stop()
 
     # --- this process's own changes are seen at once ----------------------------------------
 

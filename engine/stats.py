@@ -6,22 +6,18 @@ in memory and flushes them about once a second, so counters and reports can show
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 
+from engine.repeating import Repeating
 from engine.store import CounterStore, Scope, StoreUnavailable
 
 
 class OutcomeStats:
     def __init__(self, store: CounterStore, interval: float = 1.0) -> None:
         self._store = store
-        self._interval = interval
         self._pending: dict[Scope, Counter[str]] = {}
-        self._task: asyncio.Task[None] | None = None
-        # Python 3.11's asyncio.wait_for (inside redis-py) can swallow a cancellation:
-        # the loop also checks this flag, so that stop() always ends it.
-        self._stopping = False
+        self._background = Repeating(self.flush, interval, "statistics flush")
 
     def note(self, scope: Scope, reason: str) -> None:
         self._pending.setdefault(scope, Counter())[reason] += 1
@@ -36,22 +32,9 @@ class OutcomeStats:
                 self._pending.setdefault(scope, Counter()).update(counts)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._background.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            while not self._task.done():
-                self._task.cancel()
-                await asyncio.wait({self._task}, timeout=0.25)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
         with contextlib.suppress(StoreUnavailable):
-            await self.flush()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self._interval)
             await self.flush()
