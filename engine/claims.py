@@ -31,7 +31,7 @@ from engine.store import ClaimStep, Counter, Draw, NewCoupon, Outcome
 KEY_GRACE = 86_400 + 3_600  # idempotency keys outlive the window by at least 24 hours
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen, made per claim: see store.Counter
 class ParsedClaim:
     loaded: Loaded
     reward: Reward | None  # None for a lottery
