@@ -137,7 +137,17 @@ class CounterPlan:
     up to its value, so that a claim only appends user, device and IP.
     """
 
-    __slots__ = ("_at", "_campaign", "_fixed", "_heads", "_limits", "_prizes", "_reward", "_tz")
+    __slots__ = (
+        "_at",
+        "_campaign",
+        "_fixed",
+        "_heads",
+        "_limits",
+        "_prizes",
+        "_reward",
+        "_tz",
+        "_users",
+    )
 
     def __init__(self, campaign: Campaign, reward: Reward | None, tz: ZoneInfo) -> None:
         self._campaign, self._reward, self._tz = campaign, reward, tz
@@ -149,17 +159,22 @@ class CounterPlan:
             for scope in ("user", "device", "ip")
             for level, limit in by_scope[scope]
         )
+        self._users = sum(1 for _, _, limit, _ in self._limits if limit.scope == "user")
         self._at = -1
-        self._heads: tuple[tuple[str, int], ...] = ()
+        # per limit, for the current second: its scope value, key up to the value, count,
+        # reason, expiry and unknown-value counter, so that a claim only looks up values
+        self._heads: tuple[tuple[Callable[[Context], str], str, int, str, int, Counter], ...]
+        self._heads = ()
         self._fixed: tuple[Counter, ...] = ()
         self._prizes: tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...] = ()
 
     def _refresh(self, now: int) -> None:
         campaign, reward, tz = self._campaign, self._reward, self._tz
         heads = []
-        for _, level, limit, _ in self._limits:
+        for value_of, level, limit, unknown in self._limits:
             part, expires = _period(limit.period, now, tz)
-            heads.append((f"l:{level}:{limit.scope}:{part}:", expires))
+            head = f"l:{level}:{limit.scope}:{part}:"
+            heads.append((value_of, head, limit.count, unknown.reason, expires, unknown))
         self._heads = tuple(heads)
         self._fixed = tuple(reward_counters(campaign, reward, now, tz)) if reward else ()
         lottery = campaign.lottery
@@ -173,17 +188,11 @@ class CounterPlan:
         if now != self._at:
             self._refresh(now)
         found = []
-        users = 0
-        for (value_of, _, limit, unknown), (head, expires) in zip(
-            self._limits, self._heads, strict=True
-        ):
+        for value_of, head, count, reason, expires, unknown in self._heads:
             value = value_of(ctx)
-            found.append(
-                Counter(head + value, limit.count, 1, unknown.reason, expires) if value else unknown
-            )
-            users += limit.scope == "user"
+            found.append(Counter(head + value, count, 1, reason, expires) if value else unknown)
         if self._campaign.referral is not None:
-            found.insert(users, referral_counter(ctx.referral_invitee))
+            found.insert(self._users, referral_counter(ctx.referral_invitee))
         return (*found, *self._fixed)
 
     def prizes(self, now: int) -> tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...]:

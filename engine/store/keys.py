@@ -166,9 +166,11 @@ RECORD_ENTRY_FIELDS = ("ruleset", "campaign", "reward", "user", "amount", "order
 def claim_entry(step: ClaimStep, outcome: Outcome, now: int) -> dict[str, Any]:
     """The log entry of a claim ending in `outcome` (before the draw, which the store adds)."""
     scope = step.scope
-    fields = {**step.log, **outcome.log}
-    fields.update(type="claim", time=now, ruleset=scope.ruleset, campaign=scope.campaign)
-    return fields
+    # One display, no update(): keys already in step.log keep their place, as update keeps it.
+    return {
+        **step.log, **outcome.log,
+        "type": "claim", "time": now, "ruleset": scope.ruleset, "campaign": scope.campaign,
+    }  # fmt: skip
 
 
 def coupon_entry(kind: str, code: str, log: Mapping[str, Any], now: int) -> dict[str, Any]:
@@ -212,10 +214,7 @@ def ttl(expires_at: int, now: int) -> int:
 def _counters(index: dict[str, int], base: str, counters: Sequence[Counter], now: int) -> list[Any]:
     flat: list[Any] = []
     for c in counters:
-        key = base + c.key
-        at = index.get(key)
-        if at is None:
-            at = index[key] = len(index) + 1
+        at = index.setdefault(base + c.key, len(index) + 1)
         # ttl() inlined: this runs for every counter of every claim.
         expires = c.expires_at
         flat += (at, c.limit, c.amount, c.reason, max(expires - now, 1) if expires > 0 else 0)
@@ -228,8 +227,7 @@ def _outcome(
     scope, lottery = step.scope, step.draw is not None
     coupons = []
     for c in o.coupons:
-        key = layout.coupon(scope.tag, c.code)
-        at = index[key] = index.get(key, len(index) + 1)
+        at = index.setdefault(layout.coupon(scope.tag, c.code), len(index) + 1)
         coupons.append([at, *coupon_fields(scope, step.user, c)])
     encoded: dict[str, Any] = {
         "w": o.weight, "c": _counters(index, base, (*o.counters, *o.budget), now),
