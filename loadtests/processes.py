@@ -108,7 +108,8 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - idle) / _TICKS
 
 
-def _ping(port: int) -> bool:
+def redis_answers(port: int) -> bool:
+    """Whether a Redis on 127.0.0.1:`port` answers PING."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             s.sendall(b"PING\r\n")
@@ -131,7 +132,7 @@ def start_redis(workdir: Path, log: Path) -> tuple[Child, str]:
     ]  # fmt: skip
     child = Child("redis-server", cmd, log)
     deadline = time.monotonic() + 15
-    while not _ping(port):
+    while not redis_answers(port):
         if not child.running() or time.monotonic() > deadline:
             child.stop(2)
             raise ProcessError(f"redis-server on port {port} did not start:\n{child.tail()}")

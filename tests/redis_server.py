@@ -18,7 +18,6 @@ import atexit
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.processes import free_port as free_port  # one picker, re-exported for tests
+from loadtests.processes import redis_answers
 
 INSTALL_HINT = "install it with: sudo apt-get install -y redis-server"
 _live: set[RedisProcess] = set()
@@ -42,15 +42,6 @@ def _binary(name: str) -> str:
             f"{name} is not installed; the Redis tests need it: {INSTALL_HINT}"
         )
     return path
-
-
-def _ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @dataclass(eq=False)
@@ -86,7 +77,7 @@ class RedisProcess:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _live.add(self)
         deadline = time.monotonic() + 10
-        while not _ping(self.port):
+        while not redis_answers(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 log = Path(self.dir, "redis.log")
                 tail = log.read_text()[-800:] if log.exists() else ""
