@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from engine.codes import (
     ALPHABET,
     CHECK_ALPHABET,
     CODE_LENGTH,
+    base32_80,
     is_well_formed,
     new_code,
     route_tag,
@@ -63,3 +67,11 @@ def test_only_the_canonical_form_is_well_formed() -> None:
     assert not is_well_formed("")
     assert not is_well_formed("T4KX9M2QH7RW3ZPB")
     assert not is_well_formed(code[:5] + "O" + code[6:])
+
+
+@given(st.integers(min_value=0, max_value=(1 << 80) - 1))
+def test_base32_80_is_the_value_in_crockford_digits(value: int) -> None:
+    text = base32_80(value)
+    assert len(text) == 16
+    digits = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")  # what int() reads
+    assert int(text.translate(digits), 32) == value
