@@ -23,10 +23,11 @@ from engine.codes import new_code
 from engine.context import parse_context
 from engine.errors import RequestError
 from engine.ids import new_claim_id
-from engine.quotas import CounterPlan, pity_key, tally_counter
+from engine.quotas import check_slots, pity_key, prize_counters, tally_counter
 from engine.registry import Loaded, Registry
 from engine.schedule import schedule_open, window_reason
-from engine.store import ClaimStep, Counter, Draw, NewCoupon, Outcome
+from engine.store import ClaimStep, Counter, Draw
+from engine.store.shapes import ClaimShape, CouponShape, OutcomeShape
 
 KEY_GRACE = 86_400 + 3_600  # idempotency keys outlive the window by at least 24 hours
 
@@ -194,18 +195,26 @@ class Plans:
 
 class ClaimPlan:
     """What a claim of one reward (or of a lottery) of one loaded campaign needs, prepared
-    once: its counters (quotas.CounterPlan), its coupons' terms and validity, its result
-    JSON up to the claim id, codes and validity, so that a claim only fills those in."""
+    once: its coupons' terms, its outcomes' result JSON up to the claim id; and per engine
+    second (`second`) its claim shape, so that a claim only makes its own values."""
 
-    __slots__ = ("counters", "coupons", "key_expiry", "loaded", "outcomes", "reward")
+    __slots__ = ("_second", "coupons", "key_expiry", "loaded", "outcomes", "reward")
 
     def __init__(self, registry: Registry, loaded: Loaded, reward: Reward | None) -> None:
-        campaign, ruleset = loaded.campaign, loaded.ruleset
+        campaign = loaded.campaign
         self.loaded, self.reward = loaded, reward
-        self.counters = CounterPlan(campaign, reward, ruleset.tz)
         self.key_expiry = campaign.window.end + KEY_GRACE
         self.coupons = [_CouponPlan(registry, loaded, spec) for spec in _specs(campaign, reward)]
         self.outcomes = _outcome_plans(campaign, reward)
+        self._second: _Second | None = None
+
+    def second(self, now: int) -> _Second:
+        """The plan at engine second `now`, made when the second changes: every claim of
+        that second shares it (period ids and validity change at most once a second)."""
+        second = self._second
+        if second is None or second.shape.now != now:
+            second = self._second = _Second(self, now)
+        return second
 
 
 def _specs(campaign: Campaign, reward: Reward | None) -> list[CouponSpec]:
@@ -217,29 +226,14 @@ def _specs(campaign: Campaign, reward: Reward | None) -> list[CouponSpec]:
 
 
 class _CouponPlan:
-    """One coupon spec: its terms id, and its validity with the ISO texts of the result,
-    kept for the current engine second (every claim of that second shares them)."""
+    """One coupon spec: its terms id, and its JSON in a result up to its code."""
 
-    __slots__ = ("_at", "_campaign", "_json", "_tz", "_validity", "spec", "terms")
+    __slots__ = ("head", "spec", "terms")
 
     def __init__(self, registry: Registry, loaded: Loaded, spec: CouponSpec) -> None:
         self.spec = spec
         self.terms = registry.terms_id(loaded.ruleset, loaded.campaign, spec)
-        self._campaign, self._tz = loaded.campaign, loaded.ruleset.tz
-        self._json = '{"reward":' + orjson.dumps(spec.id).decode() + ',"code":"'
-        self._at = -1
-        self._validity = (0, 0, "")
-
-    def issue(self, code: str, now: int) -> tuple[NewCoupon, str]:
-        """The coupon with `code` issued at `now`, and its JSON in the result."""
-        if now != self._at:
-            start, end = validity(self.spec, self._campaign, now)
-            tz = self._tz
-            tail = f'","valid_from":"{iso(start, tz)}","valid_until":"{iso(end, tz)}"}}'
-            self._validity, self._at = (start, end, tail), now
-        start, end, tail = self._validity
-        face = self.spec.face_value or 0
-        return NewCoupon(code, self.spec.id, self.terms, start, end, face), self._json + code + tail
+        self.head = '{"reward":' + orjson.dumps(spec.id).decode() + ',"code":"'
 
 
 class _OutcomePlan:
@@ -281,16 +275,69 @@ def _outcome_plans(campaign: Campaign, reward: Reward | None) -> list[_OutcomePl
     return plans
 
 
+class _Second:
+    """A claim plan at one engine second: the claim shape (counters with this second's
+    period ids, coupons with this second's validity) and, per outcome, its result JSON
+    around the claim id and codes."""
+
+    __slots__ = ("results", "shape")
+
+    def __init__(self, plan: ClaimPlan, now: int) -> None:
+        loaded = plan.loaded
+        campaign, tz = loaded.campaign, loaded.ruleset.tz
+        coupons, tails = [], []
+        for c in plan.coupons:
+            start, end = validity(c.spec, campaign, now)
+            coupons.append(CouponShape(c.spec.id, c.terms, start, end, c.spec.face_value or 0))
+            tails.append(f'","valid_from":"{iso(start, tz)}","valid_until":"{iso(end, tz)}"}}')
+        lottery = campaign.lottery if plan.reward is None else None
+        prizes = [prize_counters(campaign, p, now, tz) for p in lottery.prizes] if lottery else []
+        outcomes: list[OutcomeShape] = []
+        results: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        at = 0
+        for i, o in enumerate(plan.outcomes):
+            counters: tuple[Counter, ...] = (o.tally,)
+            budget: tuple[Counter, ...] = ()
+            if i < len(prizes):  # a prize: its stocks, and the campaign's budgets (7.4)
+                counters, budget = (*prizes[i][0], o.tally), tuple(prizes[i][1])
+            mine = range(at, at + o.coupons)
+            shapes = tuple(coupons[j] for j in mine)
+            outcomes.append(
+                OutcomeShape(o.prize, o.weight, counters, budget, shapes, at, o.name, o.face)
+            )
+            results.append((o.head, tuple((plan.coupons[j].head, tails[j]) for j in mine)))
+            at += o.coupons
+        checks = check_slots(campaign, plan.reward, now, tz)
+        self.shape = ClaimShape(loaded.scope, now, checks, tuple(outcomes), plan.key_expiry)
+        self.results = tuple(results)
+
+    def result_texts(self, claim_id: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+        """Each outcome's issued result: its JSON with the claim id and its coupons' codes."""
+        if len(codes) == 1 and len(self.results) == 1:  # a coupon: the usual claim
+            head, ((coupon_head, tail),) = self.results[0]
+            coupon = coupon_head + codes[0] + tail
+            return (f'{head}{claim_id}","coupons":[{coupon}],"replayed":false}}',)
+        texts = []
+        at = 0
+        for head, coupons in self.results:
+            parts = []
+            for coupon_head, tail in coupons:
+                parts.append(coupon_head + codes[at] + tail)
+                at += 1
+            texts.append(f'{head}{claim_id}","coupons":[{",".join(parts)}],"replayed":false}}')
+        return tuple(texts)
+
+
 def build_step(
     plans: Plans, parsed: ParsedClaim, refusal: str | None, now: int, rng: Random | None
 ) -> ClaimStep:
-    """The store step of a parsed claim: with a refusal, only what a replay needs; else the
-    counters, the outcomes with fresh codes and their result JSON, and the log entry."""
+    """The store step of a parsed claim: with a refusal, only what a replay needs; else a
+    step of the plan's shape at `now` with the claim's values, fresh codes and results."""
     loaded, ctx = parsed.loaded, parsed.ctx
     plan = plans.get(loaded, parsed.reward)
-    coupons = plan.coupons
     # One draw from `secrets` for the claim id and every code: 80 bits each.
-    bits = secrets.randbits(80 * (1 + len(coupons)))
+    count = len(plan.coupons)
+    bits = secrets.randbits(80 * (1 + count))
     claim_id = new_claim_id(now, bits & _BITS_80)
     log = {
         "type": "claim", "claim_id": claim_id, "campaign": loaded.campaign.id,
@@ -298,44 +345,25 @@ def build_step(
         "ip": ctx.ip, "key": parsed.key or "", "time": now,
     }  # fmt: skip
     if refusal is not None:
-        checks: tuple[Counter, ...] = ()
-        outcomes: tuple[Outcome, ...] = ()
-        draw = None
+        return ClaimStep(
+            loaded.scope, ctx.user_id, parsed.key, parsed.fingerprint, refusal, (), (), None,
+            log, plan.key_expiry,
+        )  # fmt: skip
+    second = plan.second(now)
+    tag = loaded.scope.tag
+    if count == 1:
+        codes: tuple[str, ...] = (new_code(tag, bits >> 80),)
     else:
-        checks = plan.counters.checks(ctx, now)
-        outcomes = _outcomes(plan, claim_id, bits >> 80, now)
-        draw = _draw(plan, ctx.user_id, rng) if parsed.reward is None else None
-    return ClaimStep(
-        loaded.scope, ctx.user_id, parsed.key, parsed.fingerprint, refusal, checks, outcomes,
-        draw, log, plan.key_expiry,
+        codes = tuple([new_code(tag, (bits >> (80 * i)) & _BITS_80) for i in range(1, count + 1)])
+    draw = _draw(plan, ctx.user_id, rng) if parsed.reward is None else None
+    values = (ctx.user_id, ctx.device_id, ctx.ip_scope, ctx.referral_invitee)
+    return ClaimStep.planned(
+        second.shape, values, parsed.key, parsed.fingerprint, codes,
+        second.result_texts(claim_id, codes), draw, log,
     )  # fmt: skip
 
 
 _BITS_80 = (1 << 80) - 1
-
-
-def _outcomes(plan: ClaimPlan, claim_id: str, bits: int, now: int) -> tuple[Outcome, ...]:
-    tag = plan.loaded.scope.tag
-    issued = []
-    for coupon in plan.coupons:
-        issued.append(coupon.issue(new_code(tag, bits & _BITS_80), now))
-        bits >>= 80
-    prizes = plan.counters.prizes(now) if plan.reward is None else ()
-    found, at = [], 0
-    for i, o in enumerate(plan.outcomes):
-        mine = issued[at : at + o.coupons]
-        at += o.coupons
-        new = tuple([c for c, _ in mine])
-        result = (
-            f'{o.head}{claim_id}","coupons":[{",".join([j for _, j in mine])}],"replayed":false}}'
-        )
-        log = {"reward": o.name, "codes": [c.code for c in new], "face_value": o.face}
-        if i < len(prizes):  # a prize: its stocks, and the campaign's budgets (7.4)
-            stocks, budgets = prizes[i]
-            found.append(Outcome(o.prize, o.weight, (*stocks, o.tally), budgets, new, result, log))
-        else:
-            found.append(Outcome(o.prize, o.weight, (o.tally,), (), new, result, log))
-    return tuple(found)
 
 
 def _draw(plan: ClaimPlan, user: str, rng: Random | None) -> Draw:

@@ -8,13 +8,14 @@ quota's size comes from the active version, so a new version that raises a stock
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from dsl.context import Context
 from dsl.model import Budget, Campaign, Limit, Period, Prize, Reward, Stock
 from engine.periods import period_end, period_id
 from engine.store import Counter
+from engine.store.shapes import DEVICE, INVITEE, IP, USER, LimitSlot
 
 CAMPAIGN_LEVEL = "*"
 GRACE = 2 * 86_400  # keep a period's counters a little past its end, for reports
@@ -118,90 +119,25 @@ def has_room(counter: Counter, current: int) -> bool:
     return current + counter.amount <= counter.limit
 
 
-# --- the counters of one claim, planned at load ------------------------------------------------
+# --- the counters of a claim shape -----------------------------------------------------------
 
-_SCOPE_VALUES: dict[str, Callable[[Context], str]] = {
-    "user": lambda ctx: ctx.user_id,
-    "device": lambda ctx: ctx.device_id,
-    "ip": lambda ctx: ctx.ip_scope,
-}
+_SOURCES = {"user": USER, "device": DEVICE, "ip": IP}
 
 
-class CounterPlan:
-    """The counters of a claim of one reward (`limit_counters` then `reward_counters`), or
-    of a lottery (`limit_counters`, and `prize_counters` per prize), built from a plan.
-
-    Everything but the user's scope values and the period ids is fixed at load, and period
-    ids change at most once per engine second: the plan keeps, for the current second, the
-    counters no user value enters (stocks, budgets) as ready objects and every limit's key
-    up to its value, so that a claim only appends user, device and IP.
-    """
-
-    __slots__ = (
-        "_at",
-        "_campaign",
-        "_fixed",
-        "_heads",
-        "_limits",
-        "_prizes",
-        "_reward",
-        "_tz",
-        "_users",
-    )
-
-    def __init__(self, campaign: Campaign, reward: Reward | None, tz: ZoneInfo) -> None:
-        self._campaign, self._reward, self._tz = campaign, reward, tz
-        by_scope: dict[str, list[tuple[str, Limit]]] = {"user": [], "device": [], "ip": []}
-        for level, limit in _limits(campaign, reward):
-            by_scope[limit.scope].append((level, limit))
-        self._limits = tuple(
-            (_SCOPE_VALUES[limit.scope], level, limit, _unknown(limit))
-            for scope in ("user", "device", "ip")
-            for level, limit in by_scope[scope]
-        )
-        self._users = sum(1 for _, _, limit, _ in self._limits if limit.scope == "user")
-        self._at = -1
-        # per limit, for the current second: its scope value, key up to the value, count,
-        # reason, expiry and unknown-value counter, so that a claim only looks up values
-        self._heads: tuple[tuple[Callable[[Context], str], str, int, str, int, Counter], ...]
-        self._heads = ()
-        self._fixed: tuple[Counter, ...] = ()
-        self._prizes: tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...] = ()
-
-    def _refresh(self, now: int) -> None:
-        campaign, reward, tz = self._campaign, self._reward, self._tz
-        heads = []
-        for value_of, level, limit, unknown in self._limits:
-            part, expires = _period(limit.period, now, tz)
-            head = f"l:{level}:{limit.scope}:{part}:"
-            heads.append((value_of, head, limit.count, unknown.reason, expires, unknown))
-        self._heads = tuple(heads)
-        self._fixed = tuple(reward_counters(campaign, reward, now, tz)) if reward else ()
-        lottery = campaign.lottery
-        if lottery is not None:
-            every = (prize_counters(campaign, p, now, tz) for p in lottery.prizes)
-            self._prizes = tuple((tuple(stocks), tuple(budgets)) for stocks, budgets in every)
-        self._at = now
-
-    def checks(self, ctx: Context, now: int) -> tuple[Counter, ...]:
-        """What `limit_counters` + `reward_counters` give for `ctx` at `now`."""
-        if now != self._at:
-            self._refresh(now)
-        found = []
-        for value_of, head, count, reason, expires, unknown in self._heads:
-            value = value_of(ctx)
-            found.append(Counter(head + value, count, 1, reason, expires) if value else unknown)
-        if self._campaign.referral is not None:
-            found.insert(self._users, referral_counter(ctx.referral_invitee))
-        return (*found, *self._fixed)
-
-    def prizes(self, now: int) -> tuple[tuple[tuple[Counter, ...], tuple[Counter, ...]], ...]:
-        """`prize_counters` of every prize of the lottery at `now`, in prize order."""
-        if now != self._at:
-            self._refresh(now)
-        return self._prizes
-
-
-def _unknown(limit: Limit) -> Counter:
-    """The counter of an unknown device or IP, which never has room (`limit_counter`)."""
-    return Counter(f"l:none:{limit.scope}", 0, 1, f"{limit.scope}_limit")
+def check_slots(
+    campaign: Campaign, reward: Reward | None, now: int, tz: ZoneInfo
+) -> tuple[LimitSlot | Counter, ...]:
+    """`limit_counters` then `reward_counters` (for a reward) as a claim shape's checks:
+    a `LimitSlot` where the claim's user, device, IP or invitee ends the key."""
+    by_scope: dict[str, list[LimitSlot | Counter]] = {"user": [], "device": [], "ip": []}
+    for level, limit in _limits(campaign, reward):
+        part, expires = _period(limit.period, now, tz)
+        reason = f"{limit.scope}_limit"
+        unknown = Counter(f"l:none:{limit.scope}", 0, 1, reason)  # as limit_counter has it
+        head = f"l:{level}:{limit.scope}:{part}:"
+        slot = LimitSlot(_SOURCES[limit.scope], head, limit.count, 1, reason, expires, unknown)
+        by_scope[limit.scope].append(slot)
+    if campaign.referral is not None:  # referral_counter
+        by_scope["user"].append(LimitSlot(INVITEE, "r:", 1, 1, "user_limit", 0))
+    fixed = reward_counters(campaign, reward, now, tz) if reward is not None else []
+    return (*by_scope["user"], *by_scope["device"], *by_scope["ip"], *fixed)

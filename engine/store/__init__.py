@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from engine.store.shapes import ClaimShape
 
 
 class StoreUnavailable(Exception):
@@ -38,11 +41,10 @@ class Scope:
     tag: str
 
 
-# Counter, NewCoupon, Outcome, ClaimStep and ClaimResult are made for every claim (eight or
-# so objects): they are not `frozen`, whose __init__ costs an object.__setattr__ call per
-# field (about 0.1 us each, some 3 us a claim on CPython 3.11). Treat them as immutable all
-# the same (plans share their Counters across claims); unsafe_hash keeps the hash a frozen
-# class has.
+# Counter, NewCoupon, Outcome and ClaimResult may be made for every claim: they are not
+# `frozen`, whose __init__ costs an object.__setattr__ call per field (about 0.1 us each on
+# CPython 3.11). Treat them as immutable all the same (claim shapes share their Counters
+# across claims); unsafe_hash keeps the hash a frozen class has.
 @dataclass(slots=True, unsafe_hash=True)
 class Counter:
     """One quota: the counter at `key` may take `amount` more only while the total stays at
@@ -100,7 +102,6 @@ class Draw:
     pity_expires_at: int = 0
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see Counter
 class ClaimStep:
     """A claim that passed validation (LANGUAGE.md 10.2). In order, the store:
 
@@ -115,18 +116,75 @@ class ClaimStep:
        retries with fresh codes);
     6. commits: adds every counter of `checks` and of the outcome, updates the pity
        counter, stores the coupons, stores the result under the key, appends the log entry.
+
+    Made in one of two ways: whole (`ClaimStep(...)`, as tests and tools do), or
+    `planned` from a shared `ClaimShape` and the claim's own values (as the engine does),
+    whose `checks` and `outcomes` are made on first read. Treat it as immutable.
     """
 
-    scope: Scope
-    user: str
-    key: str | None
-    fingerprint: str
-    refusal: str | None
-    checks: tuple[Counter, ...]
-    outcomes: tuple[Outcome, ...]
-    draw: Draw | None
-    log: Mapping[str, Any]
-    key_expires_at: int
+    __slots__ = (
+        "_checks", "_outcomes", "codes", "draw", "fingerprint", "key", "key_expires_at", "log",
+        "refusal", "results", "scope", "shape", "user", "values",
+    )  # fmt: skip
+
+    def __init__(
+        self, scope: Scope, user: str, key: str | None, fingerprint: str, refusal: str | None,
+        checks: tuple[Counter, ...], outcomes: tuple[Outcome, ...], draw: Draw | None,
+        log: Mapping[str, Any], key_expires_at: int,
+    ) -> None:  # fmt: skip
+        self.scope, self.user, self.key, self.fingerprint = scope, user, key, fingerprint
+        self._checks: tuple[Counter, ...] | None = checks
+        self._outcomes: tuple[Outcome, ...] | None = outcomes
+        self.refusal, self.draw, self.log, self.key_expires_at = refusal, draw, log, key_expires_at
+        self.shape: ClaimShape | None = None
+        self.values: tuple[str, str, str, str] = (user, "", "", "")
+        self.codes: tuple[str, ...] = ()
+        self.results: tuple[str, ...] = ()
+
+    @classmethod
+    def planned(
+        cls, shape: ClaimShape, values: tuple[str, str, str, str], key: str | None,
+        fingerprint: str, codes: tuple[str, ...], results: tuple[str, ...], draw: Draw | None,
+        log: Mapping[str, Any],
+    ) -> ClaimStep:  # fmt: skip
+        """A step of `shape` for a claim with `values` (user, device, IP scope, invitee),
+        `codes` (every coupon of every outcome, in order) and one result per outcome. Its
+        `log` has `type`, `time`, `ruleset` and `campaign` as keys.claim_entry sets them
+        (the shape's second, its scope), so that a store may write it as it is."""
+        step = cls.__new__(cls)
+        step.scope, step.user, step.key, step.fingerprint = shape.scope, values[0], key, fingerprint
+        step.refusal, step._checks, step._outcomes, step.draw = None, None, None, draw
+        step.log, step.key_expires_at, step.shape = log, shape.key_expires_at, shape
+        step.values, step.codes, step.results = values, codes, results
+        return step
+
+    @property
+    def checks(self) -> tuple[Counter, ...]:
+        if self._checks is None:
+            assert self.shape is not None
+            self._checks = self.shape.counters(self.values)
+        return self._checks
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        if self._outcomes is None:
+            assert self.shape is not None
+            codes, results = self.codes, self.results
+            self._outcomes = tuple(
+                [o.outcome(codes, results[i]) for i, o in enumerate(self.shape.outcomes)]
+            )
+        return self._outcomes
+
+    def result(self, index: int) -> str:
+        """The result of outcome `index`, without making the outcomes of a planned step."""
+        return self.results[index] if self.shape is not None else self.outcomes[index].result
+
+    def __repr__(self) -> str:
+        return (
+            f"ClaimStep({self.scope!r}, user={self.user!r}, key={self.key!r}, "
+            f"refusal={self.refusal!r}, checks={self.checks!r}, outcomes={self.outcomes!r}, "
+            f"draw={self.draw!r})"
+        )
 
 
 ClaimStatus = Literal["issued", "replayed", "rejected", "key_reused", "code_taken"]
