@@ -35,6 +35,7 @@ from engine.store import (
     StoreUnavailable,
     Version,
 )
+from engine.store.claim_wire import planned_args
 from engine.store.keys import (
     KeyLayout,
     claim_args,
@@ -104,7 +105,10 @@ class RedisStore:
     async def claim(self, step: ClaimStep, now: int) -> ClaimResult:
         if step.refusal is not None and step.key is None:
             return ClaimResult("rejected", step.refusal)  # no record could win over it
-        keys, args = claim_args(self._keys, step, now)
+        if step.shape is not None and step.shape.now == now:
+            keys, args = planned_args(self._keys, step)  # the shape's template, filled in
+        else:
+            keys, args = claim_args(self._keys, step, now)
         # `boundary` and `_script` written out: a claim makes one call, and each context
         # manager and coroutine level costs.
         try:
@@ -117,7 +121,7 @@ class RedisStore:
         status = reply[0]
         if status == "issued":
             index = int(reply[1]) - 1
-            return ClaimResult("issued", result=step.outcomes[index].result, outcome=index)
+            return ClaimResult("issued", result=step.result(index), outcome=index)
         if status == "replayed":
             return ClaimResult("replayed", result=reply[1])
         if status == "rejected":
