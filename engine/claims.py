@@ -23,7 +23,7 @@ from engine.codes import new_code
 from engine.context import parse_context
 from engine.errors import RequestError
 from engine.ids import new_claim_id
-from engine.quotas import check_slots, pity_key, prize_counters, tally_counter
+from engine.quotas import check_slots, claim_values, pity_key, prize_counters, tally_counter
 from engine.registry import Loaded, Registry
 from engine.schedule import schedule_open, window_reason
 from engine.store import ClaimStep, Counter, Draw
@@ -356,7 +356,7 @@ def build_step(
     else:
         codes = tuple([new_code(tag, (bits >> (80 * i)) & _BITS_80) for i in range(1, count + 1)])
     draw = _draw(plan, ctx.user_id, rng) if parsed.reward is None else None
-    values = (ctx.user_id, ctx.device_id, ctx.ip_scope, ctx.referral_invitee)
+    values = claim_values(ctx)
     return ClaimStep.planned(
         second.shape, values, parsed.key, parsed.fingerprint, codes,
         second.result_texts(claim_id, codes), draw, log,

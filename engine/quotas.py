@@ -28,21 +28,28 @@ def _period(period: Period | None, now: int, tz: ZoneInfo) -> tuple[str, int]:
     return f"{period.label}:{period_id(period, now, tz)}", period_end(period, now, tz) + GRACE
 
 
-def scope_value(limit: Limit, ctx: Context) -> str:
-    if limit.scope == "user":
-        return ctx.user_id
-    if limit.scope == "device":
-        return ctx.device_id
-    return ctx.ip_scope
+def limit_slot(level: str, limit: Limit, now: int, tz: ZoneInfo) -> LimitSlot:
+    """The counter of a limit at `now`, but the user, device or IP value that ends its key."""
+    part, expires = _period(limit.period, now, tz)
+    reason = f"{limit.scope}_limit"
+    # An unknown device (or IP) cannot be counted: its counter never has room.
+    unknown = Counter(f"l:none:{limit.scope}", 0, 1, reason)
+    head = f"l:{level}:{limit.scope}:{part}:"
+    return LimitSlot(_SOURCES[limit.scope], head, limit.count, 1, reason, expires, unknown)
 
 
 def limit_counter(level: str, limit: Limit, value: str, now: int, tz: ZoneInfo) -> Counter:
-    reason = f"{limit.scope}_limit"
-    if not value:
-        # An unknown device (or IP) cannot be counted: this counter never has room.
-        return Counter(f"l:none:{limit.scope}", 0, 1, reason)
-    part, expires = _period(limit.period, now, tz)
-    return Counter(f"l:{level}:{limit.scope}:{part}:{value}", limit.count, 1, reason, expires)
+    return limit_slot(level, limit, now, tz).with_value(value)
+
+
+_SOURCES = {"user": USER, "device": DEVICE, "ip": IP}
+# Each invitee earns a reward at most once per campaign, whoever claims (7.5).
+REFERRAL = LimitSlot(INVITEE, "r:", 1, 1, "user_limit", 0)
+
+
+def claim_values(ctx: Context) -> tuple[str, str, str, str]:
+    """The values that end a claim's limit keys, in LimitSlot.source order."""
+    return ctx.user_id, ctx.device_id, ctx.ip_scope, ctx.referral_invitee
 
 
 def stock_counter(reward: str, stock: Stock, now: int, tz: ZoneInfo) -> Counter:
@@ -53,11 +60,6 @@ def stock_counter(reward: str, stock: Stock, now: int, tz: ZoneInfo) -> Counter:
 def budget_counter(level: str, budget: Budget, amount: int, now: int, tz: ZoneInfo) -> Counter:
     part, expires = _period(budget.period, now, tz)
     return Counter(f"b:{level}:{part}", budget.amount, amount, "budget_exhausted", expires)
-
-
-def referral_counter(invitee: str) -> Counter:
-    """Each invitee earns a reward at most once per campaign, whoever claims (7.5)."""
-    return Counter(f"r:{invitee}", 1, 1, "user_limit")
 
 
 TALLY_LIMIT = 1 << 50  # never reached; exact in Lua's doubles
@@ -81,18 +83,24 @@ def _limits(campaign: Campaign, reward: Reward | None) -> Iterator[tuple[str, Li
             yield reward.id, limit
 
 
+def limit_slots(
+    campaign: Campaign, reward: Reward | None, now: int, tz: ZoneInfo
+) -> list[LimitSlot]:
+    """Limits in the order of LANGUAGE.md 10.2 step 6: user (campaign level, then reward
+    level, then the invitee's one-time reward), device, IP."""
+    by_scope: dict[str, list[LimitSlot]] = {"user": [], "device": [], "ip": []}
+    for level, limit in _limits(campaign, reward):
+        by_scope[limit.scope].append(limit_slot(level, limit, now, tz))
+    if campaign.referral is not None:
+        by_scope["user"].append(REFERRAL)
+    return by_scope["user"] + by_scope["device"] + by_scope["ip"]
+
+
 def limit_counters(
     campaign: Campaign, reward: Reward | None, ctx: Context, now: int, tz: ZoneInfo
 ) -> list[Counter]:
-    """Limits in the order of LANGUAGE.md 10.2 step 6: user (campaign level, then reward
-    level, then the invitee's one-time reward), device, IP."""
-    by_scope: dict[str, list[Counter]] = {"user": [], "device": [], "ip": []}
-    for level, limit in _limits(campaign, reward):
-        counter = limit_counter(level, limit, scope_value(limit, ctx), now, tz)
-        by_scope[limit.scope].append(counter)
-    if campaign.referral is not None:
-        by_scope["user"].append(referral_counter(ctx.referral_invitee))
-    return by_scope["user"] + by_scope["device"] + by_scope["ip"]
+    values = claim_values(ctx)
+    return [slot.counter(values) for slot in limit_slots(campaign, reward, now, tz)]
 
 
 def reward_counters(campaign: Campaign, reward: Reward, now: int, tz: ZoneInfo) -> list[Counter]:
@@ -119,25 +127,9 @@ def has_room(counter: Counter, current: int) -> bool:
     return current + counter.amount <= counter.limit
 
 
-# --- the counters of a claim shape -----------------------------------------------------------
-
-_SOURCES = {"user": USER, "device": DEVICE, "ip": IP}
-
-
 def check_slots(
     campaign: Campaign, reward: Reward | None, now: int, tz: ZoneInfo
 ) -> tuple[LimitSlot | Counter, ...]:
-    """`limit_counters` then `reward_counters` (for a reward) as a claim shape's checks:
-    a `LimitSlot` where the claim's user, device, IP or invitee ends the key."""
-    by_scope: dict[str, list[LimitSlot | Counter]] = {"user": [], "device": [], "ip": []}
-    for level, limit in _limits(campaign, reward):
-        part, expires = _period(limit.period, now, tz)
-        reason = f"{limit.scope}_limit"
-        unknown = Counter(f"l:none:{limit.scope}", 0, 1, reason)  # as limit_counter has it
-        head = f"l:{level}:{limit.scope}:{part}:"
-        slot = LimitSlot(_SOURCES[limit.scope], head, limit.count, 1, reason, expires, unknown)
-        by_scope[limit.scope].append(slot)
-    if campaign.referral is not None:  # referral_counter
-        by_scope["user"].append(LimitSlot(INVITEE, "r:", 1, 1, "user_limit", 0))
+    """A claim shape's checks: `limit_slots`, then `reward_counters` for a reward."""
     fixed = reward_counters(campaign, reward, now, tz) if reward is not None else []
-    return (*by_scope["user"], *by_scope["device"], *by_scope["ip"], *fixed)
+    return (*limit_slots(campaign, reward, now, tz), *fixed)

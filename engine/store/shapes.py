@@ -40,7 +40,9 @@ class LimitSlot:
     unknown: Counter | None = None
 
     def counter(self, values: tuple[str, str, str, str]) -> Counter:
-        value = values[self.source]
+        return self.with_value(values[self.source])
+
+    def with_value(self, value: str) -> Counter:
         if not value and self.unknown is not None:
             return self.unknown
         return Counter(self.head + value, self.limit, self.amount, self.reason, self.expires_at)
