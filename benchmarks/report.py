@@ -22,7 +22,10 @@ _HEAD = """# Performance
 
 Every table below is written by a script in `benchmarks/` (`make bench` runs them all);
 each section says when and how it was measured. The machine is a small shared VM, so
-absolute figures move between runs: compare the ratios measured within one run.
+absolute figures move between runs: compare the ratios measured within one run. Each
+section's *yardstick* is the time of one step of a plain CPython loop in that run
+(`benchmarks/report.py`): absolute figures from runs with different yardsticks compare
+only after scaling by it (twice the yardstick, about twice the time).
 """
 
 
@@ -40,7 +43,23 @@ def machine() -> str:
 
 def stamp() -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"Measured {now} on {machine()}."
+    return f"Measured {now} on {machine()}; yardstick {yardstick_ns():.0f} ns."
+
+
+def yardstick_ns() -> float:
+    """Nanoseconds per step of a plain CPython loop (an add, a bitwise and, a jump), best
+    of 5: how fast this machine runs Python at the time of the run. Absolute figures
+    taken on different machines (or on one VM at different times) compare only after
+    scaling by it; ratios measured within one run need no scaling."""
+    steps = 300_000
+
+    def loop() -> int:
+        total = 0
+        for i in range(steps):
+            total += i & 7
+        return total
+
+    return min(timed(loop, 5)) / steps * 1e9
 
 
 def write_section(name: str, body: str) -> None:
