@@ -168,7 +168,9 @@ def section(
             ": CPU on average was not what limited it there. The latency grew with the "
             "number of users before the cores filled, so something queued that these "
             "averages do not show (the one locust process driving every user, a worker's "
-            "event loop in bursts, the flash drop's spike); these runs did not isolate which."
+            "event loop in bursts, the flash drop's spike). The probe section below is the "
+            "control: evaluates of the same service from a plain paced client, whose latency "
+            "is the service's own."
             if first_miss.busy < 0.8 * cores
             else ": the cores were full."
         )

@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
         [],
         "the mixed sale-day scenario, latency vs load (issue #5)",
     ),
+    "probe": ("probe_latency.py", [], "evaluate latency from a plain client: sale day's control"),
 }
 
 
