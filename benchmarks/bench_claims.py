@@ -277,7 +277,7 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per timed run")
     parser.add_argument("--concurrency", type=int, default=64, help="concurrent tasks")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per variant")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per variant")
     parser.add_argument("--loops", default="uvloop,asyncio", help="event loops to run on")
     parser.add_argument(
         "--placements", default="separate,shared",
