@@ -29,6 +29,7 @@ class Abuser(PromoUser):
     think = (0.2, 1.0)
 
     def on_start(self) -> None:
+        super().on_start()
         rng = self.rng
         self.devices = [f"farm-dev-{rng.getrandbits(32):08x}" for _ in range(3)]
         self.ips = [ipv4(rng) for _ in range(2)]

@@ -20,6 +20,7 @@ class Browser(PromoUser):
     think = (0.5, 2.0)
 
     def on_start(self) -> None:
+        super().on_start()
         self.shopper: Shopper = shopper(self.rng, "b")
 
     @task

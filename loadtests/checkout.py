@@ -28,6 +28,7 @@ class Checkout(PromoUser):
     think = (1.0, 4.0)
 
     def on_start(self) -> None:
+        super().on_start()
         self.shopper = shopper(self.rng, "co")
 
     @task

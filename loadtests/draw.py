@@ -19,6 +19,7 @@ class LuckyDrawer(PromoUser):
     think = (0.5, 2.0)
 
     def on_start(self) -> None:
+        super().on_start()
         self.shopper = shopper(self.rng, "ld")
 
     @task

@@ -32,6 +32,7 @@ class FlashDropper(PromoUser):
     think = (1.0, 3.0)
 
     def on_start(self) -> None:
+        super().on_start()
         self.shopper = shopper(self.rng, "fd", ip_pool=_SHARED_IPS)  # before T0: browsing
         self.rushed = False
 
