@@ -29,6 +29,7 @@ from benchmarks.report import PERFORMANCE, stamp, write_section
 from benchmarks.request_costs import Cost
 from benchmarks.svg_chart import Chart, page
 from loadtests.harness import Options, Outcome, execute
+from loadtests.probe import percentile_ms
 from loadtests.profile import Hotspots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,8 @@ PLOT = ROOT / "docs" / "sale_day_latency.svg"
 GOAL_RPS, GOAL_P99 = 2000.0, 50.0
 STOP_P99 = 2000.0  # past this p99 a heavier load teaches nothing more
 _COLUMNS = (
-    "users", "offered req/s", "achieved req/s", "p50 ms", "p95 ms", "p99 ms", "failures",
+    "users", "offered req/s", "achieved req/s", "p50 ms", "p95 ms", "p99 ms",
+    "probe p50 ms", "probe p99 ms", "failures",
     "violations", "service CPU ms/req", "Redis CPU ms/req", "locust CPU ms/req",
     "others (cores)", "busy (cores)",
 )  # fmt: skip
@@ -58,6 +60,8 @@ class Run:
     locust_ms: float
     others: float  # cores other processes of the machine took meanwhile
     busy: float  # cores the whole machine kept busy meanwhile (of os.cpu_count())
+    probe_p50: float = 0.0  # ms, a plain client's evaluates meanwhile (loadtests/probe.py)
+    probe_p99: float = 0.0
     kinds: frozenset[str] = frozenset()  # the kinds of violations seen
     problems: frozenset[str] = frozenset()  # problem codes of the 5xx answers (locust's CSV)
 
@@ -68,7 +72,13 @@ class Run:
 
     @property
     def meets(self) -> bool:
+        """Locust's p99 within the goal, and no violation."""
         return self.p99 <= GOAL_P99 and self.violations == 0
+
+    @property
+    def service_meets(self) -> bool:
+        """The plain client's p99 within the goal, and no violation: the service's own."""
+        return 0 < self.probe_p99 <= GOAL_P99 and self.violations == 0
 
 
 def measure(users: int, args: argparse.Namespace, out: Path, profile: float = 0.0) -> Outcome:
@@ -88,6 +98,7 @@ def row(users: int, outcome: Outcome, per_task: float, pace: float) -> Run:
         per.get("redis-server", 0.0), per.get("locust", 0.0),
         outcome.others / max(outcome.wall, 1e-9),
         (sum(outcome.cpu.values()) + outcome.others) / max(outcome.wall, 1e-9),
+        percentile_ms(outcome.probe, 50), percentile_ms(outcome.probe, 99),
         frozenset(v.kind for v in outcome.report.violations),
         _server_problems(outcome.report_dir),
     )  # fmt: skip
@@ -98,6 +109,7 @@ def chart(runs: list[Run]) -> str:
     latency.add("p50", [(r.offered, max(r.p50, 1)) for r in runs], "#1f77b4")
     latency.add("p95", [(r.offered, max(r.p95, 1)) for r in runs], "#ff7f0e")
     latency.add("p99", [(r.offered, max(r.p99, 1)) for r in runs], "#d62728")
+    latency.add("probe p99", [(r.offered, max(r.probe_p99, 1)) for r in runs], "#9467bd")
     latency.hline(GOAL_P99, "goal: p99 50 ms")
     latency.vline(GOAL_RPS, "goal: 2,000/s")
     rate = Chart("Throughput against offered load", "offered load (requests/s)", "requests/s")
@@ -112,22 +124,34 @@ def section(
     runs: list[Run], args: argparse.Namespace, costs: list[Cost], spots: Hotspots | None, at: int
 ) -> str:
     best = max((r for r in runs if r.meets), key=lambda r: r.achieved, default=None)
-    reached = best is not None and best.achieved >= GOAL_RPS
+    served = max((r for r in runs if r.service_meets), key=lambda r: r.achieved, default=None)
+    reached = served is not None and served.achieved >= GOAL_RPS
     table = "\n".join(
         f"| {r.users:,} | {r.offered:,.0f} | {r.achieved:,.0f} | {r.p50:,.0f} | {r.p95:,.0f} | "
-        f"{r.p99:,.0f} | {r.failures:,} | {r.violations} | {r.service_ms:.2f} | "
+        f"{r.p99:,.0f} | {r.probe_p50:.1f} | {r.probe_p99:.1f} | {r.failures:,} | "
+        f"{r.violations} | {r.service_ms:.2f} | "
         f"{r.redis_ms:.2f} | {r.locust_ms:.2f} | {r.others:.2f} | {r.busy:.2f} |"
         for r in runs
     )
     verdict = (
-        f"The highest load that kept p99 ≤ {GOAL_P99:.0f} ms with zero violations was "
-        f"**{best.achieved:,.0f} requests/s** ({best.users:,} users, p99 {best.p99:.0f} ms): "
-        if best is not None
-        else f"No load kept p99 ≤ {GOAL_P99:.0f} ms with zero violations: "
-    ) + (
-        "the goal of 2,000 requests/s is reached."
-        if reached
-        else "the goal of 2,000 requests/s is **not** reached on this machine."
+        (
+            f"The highest load at which the service answered the plain client with p99 ≤ "
+            f"{GOAL_P99:.0f} ms, with zero violations, was **{served.achieved:,.0f} "
+            f"requests/s** ({served.users:,} users, probe p99 {served.probe_p99:.1f} ms): "
+            if served is not None
+            else f"No load kept the plain client's p99 ≤ {GOAL_P99:.0f} ms with zero violations: "
+        )
+        + (
+            "the goal of 2,000 requests/s is reached."
+            if reached
+            else "the goal of 2,000 requests/s is **not** reached on this machine."
+        )
+        + (
+            f" Locust's own p99 stayed within {GOAL_P99:.0f} ms up to "
+            f"{best.achieved:,.0f} requests/s ({best.users:,} users)."
+            if best is not None
+            else f" Locust's own p99 was over {GOAL_P99:.0f} ms at every load."
+        )
     )
     light = runs[0]
     # Fixed costs spread over more requests under load: the cheapest run bounds the best case.
@@ -143,7 +167,11 @@ def section(
         f"{args.duration:.0f} s steady after a 5 s ramp, each user running {args.pace:g} "
         "task/s (`--pace`), against `promo serve --workers 2` on its own Redis (AOF, fsync "
         "every second), with locust (one process, FastHttpUser) on the same two cores. "
-        "Figures are locust's, after its statistics reset once every user runs. Offered load "
+        "Figures are locust's, after its statistics reset once every user runs, except the "
+        "probe's: meanwhile a plain client (`loadtests/probe.py`, 10 threads with a keep-alive "
+        "connection each, one evaluate a second each, for up to 10 s mid-run) times its "
+        "requests. Locust's own times include its process's queueing (one gevent process "
+        "drives every user), so the goal is judged on the probe's p99. Offered load "
         f"is users × pace × {light.offered / max(light.users * args.pace, 1e-9):.2f} requests "
         "per task (the mix's mean, measured at the lightest load). CPU per request is what "
         "each process tree used during the load divided by the requests answered; "
@@ -161,16 +189,15 @@ def section(
     top = max(runs, key=lambda r: r.achieved)
     first_miss = next((r for r in runs if not r.meets), None)
     limit = (
-        f" p99 first passed {GOAL_P99:.0f} ms at {first_miss.users:,} users "
+        f" Locust's p99 first passed {GOAL_P99:.0f} ms at {first_miss.users:,} users "
         f"({first_miss.achieved:,.0f} requests/s), with {first_miss.busy:.2f} of the "
         f"{cores} cores busy on average"
         + (
             ": CPU on average was not what limited it there. The latency grew with the "
             "number of users before the cores filled, so something queued that these "
             "averages do not show (the one locust process driving every user, a worker's "
-            "event loop in bursts, the flash drop's spike). The probe section below is the "
-            "control: evaluates of the same service from a plain paced client, whose latency "
-            "is the service's own."
+            "event loop in bursts, the flash drop's spike). The probe's columns are the "
+            "control: the same service, timed by a plain client during the same runs."
             if first_miss.busy < 0.8 * cores
             else ": the cores were full."
         )

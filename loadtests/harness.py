@@ -12,12 +12,14 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from loadtests.config import RULES_DIR, RunEnv, rehearse_instant
 from loadtests.invariants import InvariantReport, check, check_records
+from loadtests.probe import percentile_ms, probe
 from loadtests.processes import (
     Child,
     ProcessError,
@@ -57,6 +59,7 @@ class Options:
     pace: float = 0.0
     report_dir: Path | None = None
     profile: float = 0.0  # seconds of py-spy on the service's workers, mid-run (0: none)
+    probe_threads: int = 10  # paced evaluates a second from a plain client, mid-run (0: none)
 
     @property
     def spike_at(self) -> float:
@@ -77,6 +80,7 @@ class Outcome:
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds under load, per tree
     others: float = 0.0  # CPU seconds other processes of the machine took meanwhile
     wall: float = 0.0  # seconds the CPU figures cover
+    probe: list[float] = field(default_factory=list)  # a plain client's latencies (probe.py)
 
     @property
     def ok(self) -> bool:
@@ -100,7 +104,7 @@ def execute(options: Options, say: bool = True) -> Outcome:
     children: list[Child] = []
     try:
         target = _start_target(options, report_dir, workdir, children, say)
-        profiled, usage = _load(options, target, report_dir, children)
+        profiled, usage, probed = _load(options, target, report_dir, children)
         if target.service is not None:
             target.service.stop()  # requests in flight finish before the store is read
         records = report_dir / "records"
@@ -122,6 +126,12 @@ def execute(options: Options, say: bool = True) -> Outcome:
             f"\nCPU per request during the load (ms): {per}; other processes of the machine "
             f"took {usage.others / max(usage.wall, 1e-9):.2f} of its {os.cpu_count()} cores"
         )
+    if probed:
+        summary += (
+            f"\nA plain client meanwhile ({options.probe_threads} threads, one evaluate a second "
+            f"each, loadtests/probe.py): {len(probed)} evaluates, p50 "
+            f"{percentile_ms(probed, 50):.1f} ms, p99 {percentile_ms(probed, 99):.1f} ms"
+        )
     if profiled is not None:
         summary += "\n\n" + describe(profiled)
     (report_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
@@ -129,11 +139,16 @@ def execute(options: Options, say: bool = True) -> Outcome:
     body["startup_seconds"] = round(target.startup, 2)
     body["cpu_seconds"] = {k: round(v, 2) for k, v in usage.cpu.items()}
     body["other_cpu_seconds"], body["cpu_wall_seconds"] = round(usage.others, 2), usage.wall
+    body["probe"] = {
+        "threads": options.probe_threads, "requests": len(probed),
+        "p50_ms": round(percentile_ms(probed, 50), 2),
+        "p99_ms": round(percentile_ms(probed, 99), 2),
+    }  # fmt: skip
     (report_dir / "summary.json").write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     write_index(report_dir, summary, report.ok and bool(endpoints))
     return Outcome(
         report_dir, endpoints, report, summary, target.startup, profiled, usage.cpu,
-        usage.others, usage.wall,
+        usage.others, usage.wall, probed,
     )  # fmt: skip
 
 
@@ -179,9 +194,9 @@ class Usage:
 
 def _load(
     options: Options, target: Target, report_dir: Path, children: list[Child]
-) -> tuple[Hotspots | None, Usage]:
-    """Run locust to its end; py-spy's hotspots (with --profile) and the CPU seconds each
-    process tree used while the statistics were counting."""
+) -> tuple[Hotspots | None, Usage, list[float]]:
+    """Run locust to its end; py-spy's hotspots (with --profile), the CPU seconds each
+    process tree used while the statistics were counting, and the probe's latencies."""
     locust = _start_locust(options, target, report_dir)
     started = time.monotonic()
     if options.scenario != "sale_day":
@@ -190,10 +205,23 @@ def _load(
     before = {child.name: tree_cpu(child.pid) for child in running}
     busy, wall = machine_busy(), time.monotonic()
     children.append(locust)
+    # Into the steady part of the run (or the spike): the probe, and py-spy's samples.
+    middle = max(options.spike_at, 0.3 * options.duration)
+    probed: list[float] = []
+    prober = None
+    if options.probe_threads > 0:
+        seconds = max(1.0, min(10.0, 0.4 * options.duration))
+        at = started + middle - seconds / 2
+
+        def run_probe() -> None:
+            time.sleep(max(0.0, at - time.monotonic()))
+            key = os.environ.get("LOADTEST_API_KEY", "")
+            probed.extend(probe(target.base, options.probe_threads, seconds, key))
+
+        prober = threading.Thread(target=run_probe, name="probe", daemon=True)
+        prober.start()
     profiled = None
     if options.profile > 0 and target.service is not None:
-        # Into the steady part of the run (or the spike), then sample every worker.
-        middle = max(options.spike_at, 0.3 * options.duration)
         time.sleep(max(0.0, started + middle - options.profile / 2 - time.monotonic()))
         files = record(workers(target.service.pid), options.profile, report_dir / "profile")
         profiled = hotspots(files)
@@ -201,7 +229,9 @@ def _load(
     after.update((c.name, tree_cpu(c.pid)) for c in running if c is not locust)
     used = {name: after[name] - before[name] for name in before}
     others = machine_busy() - busy - sum(used.values())
-    return profiled, Usage(used, max(others, 0.0), time.monotonic() - wall)
+    if prober is not None:
+        prober.join()
+    return profiled, Usage(used, max(others, 0.0), time.monotonic() - wall), sorted(probed)
 
 
 def _start_locust(options: Options, target: Target, report_dir: Path) -> Child:

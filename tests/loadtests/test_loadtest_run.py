@@ -37,6 +37,9 @@ def test_ten_seconds_of_sale_day_end_with_no_violation(tmp_path: Path) -> None:
     assert every_class <= names, names
     assert summary["claims_logged"]["lt_flash"] > 0  # the drop opened during the run
     assert summary["acknowledged"] > 0 and summary["server_errors"] == {}
+    # the plain client beside locust answered too, and its figures are in the summary
+    assert summary["probe"]["requests"] > 0 and summary["probe"]["p50_ms"] > 0
+    assert "A plain client meanwhile" in (report / "summary.txt").read_text()
     for produced in ("report.html", "locust_stats.csv", "serve.log", "summary.txt"):
         assert (report / produced).exists(), produced
     index = rendered(report / "index.html")
