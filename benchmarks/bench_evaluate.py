@@ -29,12 +29,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.report import percentile, stamp, write_section
+from benchmarks.report import stamp, write_section
 from dsl.compiler import compile_text
 from dsl.localtime import parse_instant
 from engine.clock import FixedClock
 from engine.engine import Engine
 from engine.store.memory import MemoryStore
+from loadtests.probe import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "examples" / "singles_day.promo"

@@ -88,8 +88,3 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]

@@ -66,8 +66,14 @@ def probe(base_url: str, threads: int, seconds: float, api_key: str = "") -> lis
     return sorted(latencies)
 
 
-def percentile_ms(latencies: list[float], p: float) -> float:
-    """The p-th percentile of sorted `latencies`, in milliseconds (0 for none)."""
-    if not latencies:
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile of `values` (nearest rank), 0 for none."""
+    if not values:
         return 0.0
-    return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1e3
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def percentile_ms(latencies: list[float], p: float) -> float:
+    """`percentile` of latencies in seconds, in milliseconds."""
+    return percentile(latencies, p) * 1e3
