@@ -263,6 +263,10 @@ class MemoryStore:
         with self._lock:
             return self._s.pause_changes, frozenset(self._s.paused)
 
+    async def changes(self) -> tuple[int, int]:
+        with self._lock:
+            return self._s.list_changes, self._s.pause_changes
+
     # ruleset versions
 
     async def add_version(self, ruleset: str, source: str, now: int) -> int:

@@ -235,6 +235,16 @@ class RedisStore:
         pairs_ = (member.split(":", 1) for member in members)
         return int(count or 0), frozenset((r, c) for r, c in pairs_)
 
+    async def changes(self) -> tuple[int, int]:
+        meta = self._keys.meta
+        with boundary:
+            # A pipeline, not MGET: in a Cluster the two keys may live in different slots.
+            pipe = self._client.pipeline(transaction=False)
+            pipe.get(meta("lists", "n"))
+            pipe.get(meta("paused", "n"))
+            lists, paused = await pipe.execute()
+        return int(lists or 0), int(paused or 0)
+
     # ruleset versions
 
     async def add_version(self, ruleset: str, source: str, now: int) -> int:
