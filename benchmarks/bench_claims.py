@@ -140,7 +140,7 @@ def bare_template(engine: Engine, store: RedisStore) -> tuple[str, str, str, str
     the user, claim id and code that each bare call replaces."""
     user = user_of(0)
     parsed = parse_claim(engine.registry, request(user), engine.clock.now())
-    step = build_step(engine._plans, parsed, None, engine.clock.now(), None)
+    step = build_step(engine.plans, parsed, None, engine.clock.now(), None)
     keys, argv = claim_args(store._keys, step, engine.clock.now())
     code = step.outcomes[0].coupons[0].code
     claim_id = str(step.log["claim_id"])

@@ -298,7 +298,9 @@ class _Second:
         for i, o in enumerate(plan.outcomes):
             counters: tuple[Counter, ...] = (o.tally,)
             budget: tuple[Counter, ...] = ()
-            if i < len(prizes):  # a prize: its stocks, and the campaign's budgets (7.4)
+            # A prize: its stocks, and the campaign's budgets (7.4). The preview of claimable
+            # offers (engine/preview.py) reads the stocks as all counters but the tally.
+            if i < len(prizes):
                 counters, budget = (*prizes[i][0], o.tally), tuple(prizes[i][1])
             mine = range(at, at + o.coupons)
             shapes = tuple(coupons[j] for j in mine)

@@ -51,7 +51,7 @@ class Engine:
         self.registry = Registry()
         self.cache = StoreCache(store, refresh_interval)
         self.stats = OutcomeStats(store)
-        self._plans = Plans(self.registry)
+        self.plans = Plans(self.registry)
         # A seed makes lottery draws repeatable (conformance cases); otherwise `secrets`.
         self._rng = Random(seed) if seed is not None else None
 
@@ -147,7 +147,7 @@ class Engine:
             self.stats.note(scope, refusal)
             return "rejected", refusal, None
         for _ in range(_CODE_RETRIES):
-            step = build_step(self._plans, parsed, refusal, now, self._rng)
+            step = build_step(self.plans, parsed, refusal, now, self._rng)
             result = await self.store.claim(step, now)
             if result.status != "code_taken":
                 break

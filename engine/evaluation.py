@@ -236,7 +236,11 @@ async def evaluate(
             offers.append(OfferInput(entry.campaign, bounds[entry.slot], entry.order))
         else:
             claimables.append(entry.loaded)
-    entries = await preview(engine.store, claimables, ctx, now) if claimable and claimables else []
+    entries = (
+        await preview(engine.store, engine.plans, claimables, ctx, now)
+        if claimable and claimables
+        else []
+    )
     coupons = (
         await check_coupons(
             engine.registry, engine.store, codes, ctx, plan.positions, engine.is_paused

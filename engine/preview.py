@@ -13,61 +13,75 @@ from typing import Any
 
 from dsl.context import Context
 from dsl.model import Lottery
-from engine.quotas import has_room, limit_counters, pity_key, prize_counters, reward_counters
+from engine.claims import Plans
+from engine.quotas import claim_values, has_room, pity_key
 from engine.registry import Loaded
 from engine.store import Counter, CounterStore, StoreUnavailable
+from engine.store.shapes import ClaimShape, LimitSlot
 
 UNAVAILABLE = "unavailable"  # the store could not be asked: claimable status unknown
 
 
 async def preview(
-    store: CounterStore, campaigns: Sequence[Loaded], ctx: Context, now: int
+    store: CounterStore, plans: Plans, campaigns: Sequence[Loaded], ctx: Context, now: int
 ) -> list[dict[str, Any]]:
     """One entry per claimable reward (per lottery campaign): `{campaign, reward?,
-    available, reason?}`. One store read per campaign, all at once."""
-    found = await asyncio.gather(*(_campaign(store, loaded, ctx, now) for loaded in campaigns))
+    available, reason?}`. One store read per campaign, all at once. The counters are the
+    claim's own (its plan's shape at `now`, shared by every request of that second), so a
+    preview says what the claim would check."""
+    found = await asyncio.gather(*(_campaign(store, plans, c, ctx, now) for c in campaigns))
     return [entry for entries in found for entry in entries]
 
 
-def _limits(loaded: Loaded, reward: Any, ctx: Context, now: int) -> list[Counter]:
-    counters = limit_counters(loaded.campaign, reward, ctx, now, loaded.ruleset.tz)
-    return [c for c in counters if not c.key.startswith("l:none:")]
+def _checks(shape: ClaimShape, values: tuple[str, str, str, str]) -> list[Counter]:
+    """The shape's checks with this context's values, but the limits it has no value for."""
+    checks = []
+    for check in shape.checks:
+        if isinstance(check, LimitSlot):
+            if not values[check.source] and check.unknown is not None:
+                continue
+            checks.append(check.with_value(values[check.source]))
+        else:
+            checks.append(check)
+    return checks
 
 
 async def _campaign(
-    store: CounterStore, loaded: Loaded, ctx: Context, now: int
+    store: CounterStore, plans: Plans, loaded: Loaded, ctx: Context, now: int
 ) -> list[dict[str, Any]]:
-    campaign, tz = loaded.campaign, loaded.ruleset.tz
+    campaign, values = loaded.campaign, claim_values(ctx)
     try:
         if campaign.lottery is not None:
-            return [await _lottery(store, loaded, campaign.lottery, ctx, now)]
-        plans = [
-            (reward, _limits(loaded, reward, ctx, now) + reward_counters(campaign, reward, now, tz))
+            shape = plans.get(loaded, None).second(now).shape
+            return [await _lottery(store, loaded, shape, campaign.lottery, ctx)]
+        checks = [
+            (reward, _checks(plans.get(loaded, reward).second(now).shape, values))
             for reward in campaign.rewards
         ]
-        keys = sorted({c.key for _, counters in plans for c in counters})
-        values = dict(zip(keys, await store.counters(loaded.scope, keys), strict=True))
+        keys = sorted({c.key for _, counters in checks for c in counters})
+        counts = dict(zip(keys, await store.counters(loaded.scope, keys), strict=True))
     except StoreUnavailable:
         rewards: list[str | None] = [r.id for r in campaign.rewards] or [None]
         return [_entry(campaign.id, r, UNAVAILABLE) for r in rewards]
     return [
-        _entry(campaign.id, reward.id, _first_full(counters, values)) for reward, counters in plans
+        _entry(campaign.id, reward.id, _first_full(counters, counts)) for reward, counters in checks
     ]
 
 
 async def _lottery(
-    store: CounterStore, loaded: Loaded, lottery: Lottery, ctx: Context, now: int
+    store: CounterStore, loaded: Loaded, shape: ClaimShape, lottery: Lottery, ctx: Context
 ) -> dict[str, Any]:
-    campaign, tz = loaded.campaign, loaded.ruleset.tz
-    limits = _limits(loaded, None, ctx, now)
-    prizes = [prize_counters(campaign, p, now, tz) for p in lottery.prizes]
+    limits = _checks(shape, claim_values(ctx))
+    # A lottery shape's first outcomes are its prizes, in order: their stocks (then the
+    # outcome's tally, which never refuses) and the campaign's budgets at the prize's face.
+    prizes = [(o.counters[:-1], o.budget) for o in shape.outcomes[: len(lottery.prizes)]]
     keys = sorted({c.key for c in limits} | {c.key for s, b in prizes for c in (*s, *b)})
     values = dict(zip(keys, await store.counters(loaded.scope, keys), strict=True))
     reason = _first_full(limits, values)
     if reason is None and not _can_draw(lottery, prizes, values):
         due = lottery.guarantee is not None and await _pity_due(store, loaded, lottery, ctx)
         reason = None if due and _guarantee_available(lottery, prizes, values) else "out_of_stock"
-    return _entry(campaign.id, None, reason)
+    return _entry(loaded.campaign.id, None, reason)
 
 
 def _can_draw(lottery: Lottery, prizes: Any, values: dict[str, int]) -> bool:
