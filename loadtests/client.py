@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 
 import gevent
 import orjson
-from locust import FastHttpUser, constant_throughput
+from locust import FastHttpUser
 
 from loadtests.config import RunEnv
+from loadtests.pacing import Pacer
 from loadtests.records import Recorder
 
 RUN = RunEnv.from_env()
@@ -42,11 +43,11 @@ class PromoUser(FastHttpUser):
         self.headers = dict(_JSON)
         if RUN.api_key:
             self.headers["authorization"] = f"Bearer {RUN.api_key}"
-        self._pace = constant_throughput(RUN.pace) if RUN.pace > 0 else None
+        self._pacer = Pacer(1.0 / RUN.pace, time.perf_counter()) if RUN.pace > 0 else None
 
     def wait_time(self) -> float:
-        if self._pace is not None:
-            return float(self._pace(self))
+        if self._pacer is not None:
+            return self._pacer.wait(time.perf_counter())
         return self.rng.uniform(*self.think)
 
     def on_start(self) -> None:
@@ -55,7 +56,15 @@ class PromoUser(FastHttpUser):
         # shoppers sends. The service answers such bursts by queueing: 25 users in step
         # saw evaluates at p50 11 ms, the same users out of step 1.8 ms (a plain gevent
         # client, 2026-11-29). So each user starts at a random point of its period.
+        self.scatter()
+
+    def scatter(self) -> None:
+        """Wait a random part of this user's period and count its pace from there, so that
+        its next tasks fall out of step with users that started (or, at a flash drop,
+        rushed) at the same instant."""
         gevent.sleep(self.rng.uniform(0.0, 1.0 / RUN.pace if RUN.pace > 0 else self.think[1]))
+        if self._pacer is not None:
+            self._pacer.restart(time.perf_counter())
 
     def call(
         self, name: str, path: str, body: dict[str, Any] | None, *,
