@@ -287,7 +287,7 @@ def _why_503(runs: list[Run]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--users", default="25,50,100,200,300,450,650,900,1200",
+    p.add_argument("--users", default="25,50,100,200,300,450,650,900,1200,1700,2200",
                    help="comma-separated user counts, increasing")  # fmt: skip
     p.add_argument("--duration", type=float, default=30.0, help="seconds per run")
     p.add_argument("--pace", type=float, default=1.0, help="tasks per second per user")
