@@ -79,12 +79,7 @@ class Settings:
             return self.clock
         if self.rehearse is None:
             return SystemClock()
-        elapsed = (
-            0.0
-            if self.rehearse_origin is None
-            else dt.datetime.now().timestamp() - self.rehearse_origin
-        )
-        return RehearsalClock(self.rehearse + round(max(elapsed, 0.0)))
+        return RehearsalClock(self.rehearse, self.rehearse_origin)
 
 
 def shown_url(url: str) -> str:

@@ -49,14 +49,19 @@ class FixedClock:
 
 
 class RehearsalClock:
-    """A clock that starts at `start` and then runs in real time: rehearse a sale day
-    ahead of time. Monotonic, so a wall-clock adjustment never moves it backwards."""
+    """A clock that showed `start` at wall-clock time `started_at` (default: now) and runs
+    in real time from there: rehearse a sale day ahead of time. Every process given the
+    same two values ticks at the same instants, so that a coupon issued by one worker at
+    second S is never redeemed by another that still shows S - 1 (`not_yet_valid`).
+    Monotonic once made, so a wall-clock adjustment never moves it backwards."""
 
     __slots__ = ("_origin", "_start")
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, started_at: float | None = None) -> None:
         self._start = start
-        self._origin = time.monotonic()
+        # The monotonic reading that corresponds to `started_at` on the wall clock.
+        behind = 0.0 if started_at is None else time.time() - started_at
+        self._origin = time.monotonic() - behind
 
     def now(self) -> int:
         return self._start + int(time.monotonic() - self._origin)
