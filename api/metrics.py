@@ -172,7 +172,8 @@ def exposition() -> tuple[bytes, str]:
 _TIMED = (
     "claim", "redeem", "revert", "counters", "coupons", "pity", "put_terms", "get_terms",
     "list_add", "list_remove", "list_replace", "lists", "set_paused", "paused",
-    "changes", "add_version", "activate", "versions", "log", "add_stats", "stats", "ping",
+    "changes", "add_version", "activate", "versions", "active_versions", "log", "add_stats",
+    "stats", "ping",
 )  # fmt: skip
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 

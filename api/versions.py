@@ -1,8 +1,9 @@
 """Rulesets as versions in the store (LANGUAGE.md 10.9), and which one this worker serves.
 
 The store is the source of truth: uploading adds a version, activating marks one active,
-and every worker polls `store.versions()` (every 0.25 s) and loads a newly activated
-version, so all workers of all hosts serve it within a second. Rollback is activating an
+and every worker polls `store.active_versions()` (every 0.25 s: a number per ruleset, no
+source) and loads a newly activated version, so all workers of all hosts serve it within
+a second. Rollback is activating an
 earlier version. A version that fails to load here (a campaign id that another loaded
 ruleset declares) is logged and retried when what this worker serves changes.
 
@@ -95,10 +96,13 @@ class Versions:
     # --- every worker: serve what the store says is active ---------------------------------
 
     async def sync(self) -> None:
-        """Load every active version that this worker does not serve yet."""
-        for version in await self.store.versions():
-            if version.active and self.served.get(version.ruleset) != version.number:
-                await self._load(version)
+        """Load every active version that this worker does not serve yet. Only then are
+        sources read: a year of uploads is not read four times a second by every worker."""
+        for ruleset, number in (await self.store.active_versions()).items():
+            if self.served.get(ruleset) != number:
+                for version in await self.store.versions(ruleset):
+                    if version.number == number:
+                        await self._load(version)
 
     async def _load(self, version: Version) -> None:
         key = (version.ruleset, version.number)

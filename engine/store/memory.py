@@ -290,6 +290,10 @@ class MemoryStore:
                 for n, (source, created) in enumerate(self._s.versions.get(name, ()), 1)
             ]
 
+    async def active_versions(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._s.active)
+
     # the log and statistics
 
     async def log(self, scope: Scope, after: str = "0", limit: int = 1000) -> list[dict[str, Any]]:

@@ -273,6 +273,15 @@ class RedisStore:
             hashes = await pipe.execute() if names else []
         return [v for n, h in zip(names, hashes, strict=True) for v in _versions(n, h)]
 
+    async def active_versions(self) -> dict[str, int]:
+        with boundary:
+            names = sorted(await self._client.smembers(self._keys.meta("rulesets")))
+            pipe = self._client.pipeline(transaction=False)
+            for name in names:
+                pipe.hget(self._keys.meta("versions", name), "active")
+            numbers = await pipe.execute() if names else []
+        return {n: int(a) for n, a in zip(names, numbers, strict=True) if a is not None}
+
     # the log and statistics
 
     async def log(self, scope: Scope, after: str = "0", limit: int = 1000) -> list[dict[str, Any]]:

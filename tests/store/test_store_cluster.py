@@ -104,6 +104,8 @@ async def test_shared_state_and_drop_across_masters(
     assert await cstore.lists() == (2, {"blocked": frozenset("ab"), "vip": frozenset("c")})
     assert (await cstore.paused())[1] == {("spring-2026", "campaign0")}
     assert [v.active for v in await cstore.versions()] == [True]
+    assert await cstore.active_versions() == {"spring-2026": 1}
+    assert await cstore.changes() == (2, 1)
     assert await cstore.get_terms(["t1", "t2"]) == {"t1": "x", "t2": "y"}
     assert await cstore.stats(SCOPES[2]) == {"ended": 2}
     for scope in SCOPES:

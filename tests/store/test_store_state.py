@@ -63,6 +63,19 @@ async def test_versions_are_numbered_and_one_is_active(store: CounterStore) -> N
     assert await store.versions("never") == []
 
 
+async def test_active_versions_name_each_rulesets_active_number(store: CounterStore) -> None:
+    assert await store.active_versions() == {}
+    await store.add_version("spring-2026", "ruleset v1", NOW)
+    await store.add_version("spring-2026", "ruleset v2", NOW)
+    await store.add_version("draft-only", "never activated", NOW)
+    await store.activate("spring-2026", 2)
+    assert await store.active_versions() == {"spring-2026": 2}
+    await store.activate("spring-2026", 1)  # a rollback
+    assert await store.active_versions() == {"spring-2026": 1}
+    active = {v.ruleset: v.number for v in await store.versions() if v.active}
+    assert await store.active_versions() == active
+
+
 async def test_activating_a_missing_version_fails(store: CounterStore) -> None:
     await store.add_version("r", "v1", NOW)
     with pytest.raises(ValueError, match="no version 2"):
