@@ -3,9 +3,9 @@
 The store is the source of truth: uploading adds a version, activating marks one active,
 and every worker polls `store.active_versions()` (every 0.25 s: a number per ruleset, no
 source) and loads a newly activated version, so all workers of all hosts serve it within
-a second. Rollback is activating an
-earlier version. A version that fails to load here (a campaign id that another loaded
-ruleset declares) is logged and retried when what this worker serves changes.
+a second. Rollback is activating an earlier version. A version that fails to load here (a
+campaign id that another loaded ruleset declares) is logged and retried when what this
+worker serves changes.
 
 Startup (`seed`): a rule file whose exact text is not yet a version becomes a new active
 version; a file whose text is a version already leaves the store's active choice alone,
