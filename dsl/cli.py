@@ -22,7 +22,8 @@ app = typer.Typer(
     help=(
         "promo-engine: promotion rules compiled to fast evaluators.\n\n"
         "Write campaigns in .promo files, then: `promo check` them, `promo fmt` them, "
-        "`promo explain` what they do, and `promo serve` them over HTTP."
+        "`promo explain` what they do, `promo simulate` them on a sample of carts, and "
+        "`promo serve` them over HTTP."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -155,6 +156,68 @@ def explain(
         out.print_json(data=explain_json(compiled, source.text))
     else:
         out.print(explain_text(compiled, source.text), markup=False, emoji=False)
+
+
+@app.command()
+def simulate(
+    paths: PathsArg,
+    carts: Annotated[
+        Path,
+        typer.Option(
+            help='JSON Lines: one evaluate request ({"context": ...}) or one context per line.',
+            show_default=False,
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="The instant to simulate, with its UTC offset (2026-11-11T20:00:00+08:00); "
+            "default: now."
+        ),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="`text` or `json`.")] = "text",
+) -> None:
+    """Simulate rule files on a sample of carts before launch: what would each campaign do?
+
+    Every cart is evaluated alone, at one instant, on an empty embedded store: nothing is
+    claimed, so limits, stock and budgets stay untouched. For each campaign: the carts it
+    applies to, the discount it gives in all and per cart, gifts and points, the carts it
+    nudges towards a better tier, how many shoppers could claim each reward, and why it
+    does not apply to the rest. Lines that are not valid requests are skipped and listed
+    with their numbers (exit status 1); the others still count.
+
+    Examples:
+
+        promo simulate examples/ --carts carts.jsonl --at 2026-11-11T20:00:00+08:00
+
+        promo simulate singles_day.promo --carts carts.jsonl --format json
+    """
+    import asyncio
+
+    from dsl.simulate_text import render_text
+    from engine.simulate import SimulateError, run_simulation
+
+    if output_format not in ("text", "json"):
+        fail(f"unknown format '{output_format}'; use text or json")
+    try:
+        sources = [read_source(p) for p in find_sources(paths)]
+    except SourceError as exc:
+        fail(str(exc))
+    try:
+        run = asyncio.run(run_simulation(sources, carts, at, progress=err))
+    except SimulateError as exc:
+        for line in exc.lines:
+            err.print(line, markup=False)
+        raise typer.Exit(exc.code) from None
+    if output_format == "json":
+        out.print_json(data=run.to_json())
+    else:
+        render_text(run, out)
+    for skipped in run.simulation.skipped[:10]:
+        err.print(f"{carts}:{skipped.line}: skipped: {skipped.reason}", markup=False)
+    if len(run.simulation.skipped) > 10:
+        err.print(f"... and {len(run.simulation.skipped) - 10} more lines skipped", markup=False)
+    raise typer.Exit(1 if run.simulation.skipped else 0)
 
 
 @app.command()
