@@ -175,22 +175,35 @@ def simulate(
             "default: now."
         ),
     ] = None,
+    claim: Annotated[
+        bool,
+        typer.Option(
+            "--claim",
+            help="Also claim every reward offered to each cart's shopper, in file order.",
+        ),
+    ] = False,
     output_format: Annotated[str, typer.Option("--format", help="`text` or `json`.")] = "text",
 ) -> None:
     """Simulate rule files on a sample of carts before launch: what would each campaign do?
 
-    Every cart is evaluated alone, at one instant, on an empty embedded store: nothing is
-    claimed, so limits, stock and budgets stay untouched. For each campaign: the carts it
-    applies to, the discount it gives in all and per cart, gifts and points, the carts it
-    nudges towards a better tier, how many shoppers could claim each reward, and why it
-    does not apply to the rest. Lines that are not valid requests are skipped and listed
-    with their numbers (exit status 1); the others still count.
+    Every cart is evaluated at one instant on an embedded store that starts empty. For
+    each campaign: the carts it applies to, the discount it gives in all and per cart,
+    gifts and points, the carts it nudges towards a better tier, how many shoppers could
+    claim each reward, and why it does not apply to the rest.
+
+    By default nothing is claimed, so limits, stock and budgets stay untouched. With
+    --claim, each cart's shopper also claims every reward offered, in file order, so that
+    they run down: the report then adds each claimable campaign's counters (issued,
+    stock left, budget spent, refusals by reason) and the face value issued.
+
+    Lines that are not valid requests are skipped and listed with their numbers (exit
+    status 1); the others still count.
 
     Examples:
 
         promo simulate examples/ --carts carts.jsonl --at 2026-11-11T20:00:00+08:00
 
-        promo simulate singles_day.promo --carts carts.jsonl --format json
+        promo simulate singles_day.promo --carts carts.jsonl --claim --format json
     """
     import asyncio
 
@@ -204,7 +217,7 @@ def simulate(
     except SourceError as exc:
         fail(str(exc))
     try:
-        run = asyncio.run(run_simulation(sources, carts, at, progress=err))
+        run = asyncio.run(run_simulation(sources, carts, at, claim=claim, progress=err))
     except SimulateError as exc:
         for line in exc.lines:
             err.print(line, markup=False)

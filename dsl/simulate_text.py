@@ -71,6 +71,8 @@ def render_text(run: Run, out: Console) -> None:
             claims.add_row(campaign, reward or "(draw)", f"{could:,}", _share(could, sim.carts))
     if claims.row_count:
         _print(out, claims)
+    if sim.claimed:
+        _print(out, _claims_table(run))
     reasons = Table(box=box.SIMPLE_HEAD, title_justify="left",
                     title="why not: the most frequent reasons per campaign")  # fmt: skip
     for name in ("campaign", "reason", "carts"):
@@ -80,3 +82,20 @@ def render_text(run: Run, out: Console) -> None:
             reasons.add_row(campaign, reason, f"{count:,}")
     if reasons.row_count:
         _print(out, reasons)
+
+
+def _claims_table(run: Run) -> Table:
+    sim, money = run.simulation, run.currency
+    title = "claims: every reward offered, claimed by its shopper in file order"
+    table = Table(box=box.SIMPLE_HEAD, title_justify="left", title=title)
+    for name in ("campaign", "issued", "by reward", f"face value {money}", "stock left",
+                 "budget left", "refused"):  # fmt: skip
+        table.add_column(name, justify="right" if name in ("issued",) else "left")
+    for campaign, c in sim.counters.items():
+        by_reward = ", ".join(f"{r} {n:,}" for r, n in c["issued_by_reward"].items() if n)
+        stock = ", ".join(f"{s['reward']} {s['left']:,}/{s['limit']:,}" for s in c["stock"])
+        budget = ", ".join(f"{b['level']} {b['left']}/{b['limit']}" for b in c["budget"])
+        refused = ", ".join(f"{r} {n:,}" for r, n in c["rejections"].items())
+        table.add_row(campaign, f"{c['issued']:,}", by_reward or "-", c["face_value_issued"],
+                      stock or "-", budget or "-", refused or "-")  # fmt: skip
+    return table

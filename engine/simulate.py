@@ -4,10 +4,15 @@ could claim its rewards, how many it nudges, and why it does not apply to the ot
 
 Each line of the sample is one evaluate request (`{"context": ..., "coupons": [...]}`) or
 just its context (`{"user": ..., "cart": ...}`), as a storefront would send it. Every
-cart is evaluated alone on an empty embedded store at one instant: nothing is claimed, so
-limits, stock and budgets are not used up, and `claimable` says who could claim. A line
-that is not valid JSON or that the engine refuses (`invalid_request`, ...) is skipped and
-reported with its number; the others still count.
+cart is evaluated on one embedded store that starts empty, at one instant. By default
+nothing is claimed, so limits, stock and budgets are not used up, and `claimable` says
+who could claim. With `claim`, each cart's shopper then claims every reward the answer
+lists as available, in file order, so that limits, stock and budgets run down as they
+would if every shopper of the sample claimed everything offered: the campaigns' live
+counters (engine/dashboard.py) then say what was issued and refused, and the face value
+issued is the liability taken on. A line that is not valid JSON or that the engine
+refuses (`invalid_request`, ...) is skipped and reported with its number; the others
+still count.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dsl.sources import Source
 from engine.clock import FixedClock, SystemClock
 from engine.engine import Engine
 from engine.errors import RequestError
+from engine.money import format_money
 from engine.store.memory import MemoryStore
 
 ZERO = Decimal(0)
@@ -67,6 +73,7 @@ class Skipped:
 
 @dataclass(slots=True)
 class Simulation:
+    claimed: bool = False  # every available reward was claimed
     carts: int = 0
     discounted: int = 0  # carts with at least one discount, gift or points
     listed: Decimal = ZERO  # lines' list amounts plus shipping fees
@@ -74,6 +81,9 @@ class Simulation:
     paid: Decimal = ZERO
     campaigns: dict[str, CampaignTally] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    # With claims: each claimable campaign's live counters, plus `face_value_issued`.
+    counters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claim_errors: Counter[str] = field(default_factory=Counter)  # request errors, by code
 
     def tally(self, campaign: str | None) -> CampaignTally:
         key = campaign or "(unknown code)"
@@ -109,6 +119,7 @@ class Simulation:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "claimed": self.claimed,
             "carts": self.carts,
             "discounted": self.discounted,
             "listed": str(self.listed),
@@ -116,6 +127,8 @@ class Simulation:
             "paid": str(self.paid),
             "campaigns": {c: t.to_json() for c, t in sorted(self.campaigns.items())},
             "skipped": [{"line": s.line, "reason": s.reason} for s in self.skipped],
+            "counters": dict(sorted(self.counters.items())),
+            "claim_errors": dict(self.claim_errors.most_common()),
         }
 
 
@@ -128,10 +141,33 @@ def request_of(value: Any) -> dict[str, Any]:
     return request
 
 
-async def simulate(engine: Engine, lines: Iterable[bytes]) -> Simulation:
+def claims_of(context: Any, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A claim request for each reward `answer` lists as available, by the context's
+    shopper (LANGUAGE.md 10.2: user, device and IP out of the context, the rest as is)."""
+    if not isinstance(context, dict):
+        return []
+    base = {k: v for k, v in context.items() if k not in ("user", "device", "ip")}
+    device = context.get("device")
+    requests = []
+    for offer in answer["claimable"]:
+        if not offer["available"]:
+            continue
+        request = {"campaign": offer["campaign"], "user": context.get("user"), "context": base}
+        if "reward" in offer:
+            request["reward"] = offer["reward"]
+        if isinstance(device, dict) and device.get("id"):
+            request["device"] = device["id"]
+        if context.get("ip"):
+            request["ip"] = context["ip"]
+        requests.append(request)
+    return requests
+
+
+async def simulate(engine: Engine, lines: Iterable[bytes], *, claim: bool = False) -> Simulation:
     """Evaluate every non-blank line with `engine` (loaded, on an empty store, its clock
-    at the instant to simulate) and add the answers up."""
-    found = Simulation()
+    at the instant to simulate) and add the answers up; with `claim`, claim what each
+    answer offers, then read the claimable campaigns' counters."""
+    found = Simulation(claimed=claim)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -145,7 +181,32 @@ async def simulate(engine: Engine, lines: Iterable[bytes]) -> Simulation:
             found.skipped.append(Skipped(number, str(exc)))
             continue
         found.add(answer)
+        for claim_request in claims_of(request["context"], answer) if claim else ():
+            try:
+                await engine.claim(claim_request)
+            except RequestError as exc:
+                found.claim_errors[exc.code] += 1
+    if claim:
+        await engine.stats.flush()  # refusals are counted in memory until flushed
+        for campaign, tally in sorted(found.campaigns.items()):
+            if tally.claimable:
+                found.counters[campaign] = await _counters(engine, campaign)
     return found
+
+
+async def _counters(engine: Engine, campaign_id: str) -> dict[str, Any]:
+    """The campaign's live counters, and the face value of all it issued."""
+    counters = await engine.counters(campaign_id)
+    loaded = engine.registry.campaign(campaign_id)
+    assert loaded is not None, campaign_id  # it answered in `claimable`
+    campaign = loaded.campaign
+    faces = {r.id: r.face_value or 0 for r in campaign.rewards}
+    if campaign.lottery is not None:
+        faces.update({p.id: p.face_value for p in campaign.lottery.prizes})
+    issued = counters["issued_by_reward"]
+    total = sum(faces.get(name, 0) * n for name, n in issued.items())
+    counters["face_value_issued"] = format_money(total, loaded.ruleset.minor_units)
+    return counters
 
 
 class SimulateError(Exception):
@@ -170,8 +231,9 @@ class Run:
 
 
 async def run_simulation(
-    sources: Sequence[Source], carts: Path, at: str | None, progress: Console | None = None
-) -> Run:
+    sources: Sequence[Source], carts: Path, at: str | None, *, claim: bool = False,
+    progress: Console | None = None,
+) -> Run:  # fmt: skip
     """Check and load `sources` into an engine on an empty MemoryStore whose clock stands at
     `at` (ISO 8601 with an offset; None: now), then simulate every line of `carts`, with a
     progress bar on `progress` when it is a terminal."""
@@ -196,7 +258,8 @@ async def run_simulation(
         handle = carts.open("rb")
     except OSError as exc:
         raise SimulateError([f"{carts}: {exc.strerror or exc}"], 2) from None
-    engine = Engine(MemoryStore(), FixedClock(now))
+    # A seed: the lottery draws of a claiming simulation come out the same every run.
+    engine = Engine(MemoryStore(), FixedClock(now), seed=0)
     for ruleset in compiled:
         await engine.load(ruleset)
     with handle, Progress(
@@ -210,5 +273,5 @@ async def run_simulation(
                 bar.advance(task, len(line))
                 yield line
 
-        found = await simulate(engine, lines())
+        found = await simulate(engine, lines(), claim=claim)
     return Run(found, iso(now, compiled[0].tz), currencies[0], len(sources))

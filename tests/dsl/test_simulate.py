@@ -34,7 +34,7 @@ campaign vip {
 campaign grab {
     window 2026-11-01 .. 2026-11-30
     deny when user.id in list "blocked"
-    coupon c5 { value 5 off  valid 1d after claim }
+    coupon c5 { value 5 off  valid 1d after claim  stock 2 }
     limit per user 1
 }
 
@@ -85,6 +85,37 @@ def test_campaigns_are_added_up_over_the_carts(tmp_path: Path) -> None:
     assert report["at"] == AT and report["skipped"] == []
 
 
+def test_with_claims_the_offers_run_down_and_the_counters_say_what_was_issued(
+    tmp_path: Path,
+) -> None:
+    lines = [orjson.dumps(c) for c in (cart("50.00"), cart("150.00", level=3), cart("250.00"),
+                                      cart("50.00"))]  # fmt: skip
+    code, out, err = simulate(tmp_path, lines, "--claim", "--format", "json")
+    assert code == 0, err
+    report = orjson.loads(out)
+    grab = report["campaigns"]["grab"]
+    # the first two shoppers take the stock of 2; the third finds none left, and the
+    # fourth (the first shopper again) has used the one claim a user may make
+    assert (grab["claimable"], grab["available"]) == ({"c5": 4}, {"c5": 2})
+    assert grab["reasons"] == {"out_of_stock": 1, "user_limit": 1}
+    counters = report["counters"]["grab"]
+    assert (counters["issued"], counters["issued_by_reward"]) == (2, {"c5": 2})
+    assert counters["stock"] == [{"reward": "c5", "period": "total", "limit": 2, "issued": 2,
+                                  "left": 0}]  # fmt: skip
+    assert counters["face_value_issued"] == "10.00"
+    assert report["claimed"] is True and report["claim_errors"] == {}
+    assert list(report["counters"]) == ["grab"]  # only campaigns with claimable rewards
+
+
+def test_without_claims_nothing_runs_down(tmp_path: Path) -> None:
+    lines = [orjson.dumps(cart("50.00")) for _ in range(3)]  # one shopper, three times
+    code, out, err = simulate(tmp_path, lines, "--format", "json")
+    assert code == 0, err
+    report = orjson.loads(out)
+    assert report["campaigns"]["grab"]["available"] == {"c5": 3}
+    assert (report["claimed"], report["counters"]) == (False, {})
+
+
 def test_bad_lines_are_skipped_with_their_numbers_and_the_rest_still_counts(
     tmp_path: Path,
 ) -> None:
@@ -112,6 +143,10 @@ def test_the_text_report_names_every_campaign_in_full(tmp_path: Path) -> None:
     assert "discounts 15.00 CNY of 150.00 listed (10.0%)" in out
     for words in ("spend_save", "vip", "grab", "c5", "not_started"):
         assert words in out
+    assert "claims:" not in out
+    code, out, err = simulate(tmp_path, [orjson.dumps(cart("150.00", level=3))], "--claim")
+    assert code == 0, err
+    assert "claims: every reward offered" in out and "5.00" in out
     assert "…" not in out  # nothing cut to fit 80 columns
 
 
