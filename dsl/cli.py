@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from dsl.sources import SourceError, find_sources, read_source
+from dsl.sources import Source, SourceError, find_sources, read_source
 
 app = typer.Typer(
     name="promo",
@@ -38,6 +38,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr and an exit: bad input never shows a traceback."""
     err.print(f"promo: error: {message}", markup=False)
     raise typer.Exit(code)
+
+
+def _read_sources(paths: list[Path]) -> list[Source]:
+    """The rule files named or found under `paths`, read; a bad path is one line and exit 2."""
+    try:
+        return [read_source(p) for p in find_sources(paths)]
+    except SourceError as exc:
+        fail(str(exc))
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in ("text", "json"):
+        fail(f"unknown format '{output_format}'; use text or json")
 
 
 PathsArg = Annotated[
@@ -69,12 +82,8 @@ def check(
     """
     from dsl.checking import check_files
 
-    if output_format not in ("text", "json"):
-        fail(f"unknown format '{output_format}'; use text or json")
-    try:
-        sources = [read_source(p) for p in find_sources(paths)]
-    except SourceError as exc:
-        fail(str(exc))
+    _check_format(output_format)
+    sources = _read_sources(paths)
     report = check_files(sources)
     if output_format == "json":
         out.print_json(data=report.to_json())
@@ -101,10 +110,7 @@ def fmt(
     from dsl.errors import RuleError
     from dsl.fmt import format_source
 
-    try:
-        sources = [read_source(p) for p in find_sources(paths)]
-    except SourceError as exc:
-        fail(str(exc))
+    sources = _read_sources(paths)
     changed = failed = 0
     for source in sources:
         try:
@@ -140,8 +146,7 @@ def explain(
     from dsl.errors import RuleError
     from dsl.explain import explain_json, explain_text
 
-    if output_format not in ("text", "json"):
-        fail(f"unknown format '{output_format}'; use text or json")
+    _check_format(output_format)
     try:
         source = read_source(file)
     except SourceError as exc:
@@ -210,12 +215,8 @@ def simulate(
     from dsl.simulate_text import render_text
     from engine.simulate import SimulateError, run_simulation
 
-    if output_format not in ("text", "json"):
-        fail(f"unknown format '{output_format}'; use text or json")
-    try:
-        sources = [read_source(p) for p in find_sources(paths)]
-    except SourceError as exc:
-        fail(str(exc))
+    _check_format(output_format)
+    sources = _read_sources(paths)
     try:
         run = asyncio.run(run_simulation(sources, carts, at, claim=claim, progress=err))
     except SimulateError as exc:
