@@ -20,6 +20,7 @@ from dsl.sources import Source
 class CheckReport:
     files: int = 0
     diagnostics: list[tuple[Diagnostic, str]] = field(default_factory=list)
+    compiled: list[CompiledRuleset] = field(default_factory=list)  # of the files that compile
 
     @property
     def error_count(self) -> int:
@@ -55,6 +56,7 @@ def check_files(sources: Sequence[Source]) -> CheckReport:
         except RuleError as exc:
             report.diagnostics.extend((d, source.text) for d in exc.diagnostics)
             continue
+        report.compiled.append(compiled)
         found = list(warnings) + _duplicates(compiled, owners)
         report.diagnostics.extend((d, source.text) for d in sorted(found, key=lambda d: d.sort_key))
     return report

@@ -29,7 +29,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from dsl.checking import check_files
-from dsl.compiler import compile_text
 from dsl.localtime import iso, parse_instant
 from dsl.sources import Source
 from engine.clock import FixedClock, SystemClock
@@ -241,7 +240,7 @@ async def run_simulation(
     if report.error_count:
         errors = [d.format() for d, _ in report.items() if d.severity == "error"]
         raise SimulateError([*errors, report.summary()], 1)
-    compiled = [compile_text(s.text, str(s.path))[0] for s in sources]
+    compiled = report.compiled  # every file compiled: there was no error
     currencies = sorted({r.currency for r in compiled})
     if len(currencies) != 1:
         raise SimulateError(
